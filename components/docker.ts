@@ -1,0 +1,242 @@
+/**
+ * The Docker target: the one place that maps the app description to Docker
+ * objects through @pulumi/docker.
+ *
+ *   network -> docker.Network `<project>-<stack>-<network>` (internal where asked)
+ *   volume  -> docker.Volume `<project>-<stack>-<volume>` (deterministic, retained on delete by default)
+ *   service -> one docker.Container per replica (+ docker.Image for a build,
+ *              + a generated HAProxy load balancer for a published port)
+ *
+ * Containers are autonamed, so that a stateless service's replacement starts
+ * the new container (and waits until it is healthy) before it removes the
+ * old one; a service with a volume is replaced stop-first instead.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { contextHash } from "./images";
+import { Check, NetworkSpec, VolumeSpec } from "./spec";
+import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
+
+/** The image the generated load balancers run (HAProxy from Debian). */
+export const LB_CONTEXT = path.join(__dirname, "lb");
+
+/** A container healthcheck that needs nothing but bash in the image. */
+export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
+    let test: string[];
+    if (c.command) test = ["CMD", ...c.command];
+    else if (c.tcp) test = ["CMD", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${c.tcp.port}`];
+    else
+        test = [
+            "CMD",
+            "bash",
+            "-c",
+            `exec 3<>/dev/tcp/127.0.0.1/${c.http!.port} && printf 'GET ${c.http!.path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' [23][0-9][0-9] '`,
+        ];
+    return {
+        tests: test,
+        interval: `${c.intervalSeconds}s`,
+        timeout: `${c.timeoutSeconds}s`,
+        retries: c.retries,
+        startPeriod: `${c.startPeriodSeconds}s`,
+    };
+}
+
+const RESTART = { always: "always", "on-failure": "on-failure", never: "no" } as const;
+
+function memoryMb(q: string | undefined): number | undefined {
+    if (!q) return undefined;
+    const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q)!;
+    const factor = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"];
+    return Math.max(6, Math.ceil(Number(m[1]) * factor));
+}
+
+function cpus(q: string | undefined): string | undefined {
+    if (!q) return undefined;
+    return q.endsWith("m") ? String(Number(q.slice(0, -1)) / 1000) : q;
+}
+
+export function haproxyConfig(svc: ResolvedService): string {
+    const lines = [
+        "global",
+        "  log stdout format raw local0",
+        "defaults",
+        "  mode http",
+        "  log global",
+        "  option httplog",
+        "  retries 3",
+        "  option redispatch",
+        "  timeout connect 2s",
+        "  timeout client 30s",
+        "  timeout server 30s",
+        "resolvers docker",
+        "  nameserver dns 127.0.0.11:53",
+        "  hold valid 1s",
+        "  hold obsolete 1s",
+    ];
+    for (const p of svc.ports.filter((x) => x.publish !== undefined)) {
+        const check = svc.health.readiness?.http ? `option httpchk GET ${svc.health.readiness.http.path}` : "";
+        lines.push(
+            `frontend f${p.publish}`,
+            `  bind *:${p.publish}`,
+            `  default_backend b${p.port}`,
+            `backend b${p.port}`,
+            "  balance roundrobin",
+            ...(check ? [`  ${check}`] : []),
+            `  server-template r 1-20 ${svc.name}:${p.port} check inter 1s fall 1 rise 1 resolvers docker init-addr none`,
+        );
+    }
+    return lines.join("\n") + "\n";
+}
+
+export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
+    const dc = ctx.config.docker;
+    const provider = dc.host ? new docker.Provider(`${appName}-docker`, { host: dc.host }, { parent: app }) : undefined;
+    const prefix = `${ctx.project}-${ctx.stack}`;
+    const labels = (extra: Record<string, string>) =>
+        Object.entries({ "berth.dev/project": ctx.project, "berth.dev/stack": ctx.stack, ...extra }).map(([label, value]) => ({ label, value }));
+    const networks: Record<string, docker.Network> = {};
+    const volumes: Record<string, docker.Volume> = {};
+    let lbImage: docker.Image | undefined;
+
+    return {
+        kind: "docker",
+
+        network(name: string, spec: NetworkSpec, parent) {
+            const net = name.slice(appName.length + 1);
+            networks[net] = new docker.Network(
+                `${name}-net`,
+                { name: `${prefix}-${net}`, driver: "bridge", internal: spec.internal, attachable: false, ipv6: false, labels: labels({ "berth.dev/network": net }) },
+                { parent, provider },
+            );
+            return networks[net];
+        },
+
+        volume(name: string, spec: VolumeSpec, parent) {
+            const vol = name.slice(appName.length + 1);
+            volumes[vol] = new docker.Volume(
+                `${name}-vol`,
+                { name: `${prefix}-${vol}`, driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
+                { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
+            );
+            return volumes[vol];
+        },
+
+        service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
+            if (svc.scaling) {
+                pulumi.log.warn(
+                    `service ${svc.name}: Docker has no autoscaler; it runs scaling.min = ${svc.scaling.min} replicas (max ${svc.scaling.max} applies on Kubernetes only)`,
+                    parent,
+                );
+            }
+            let image: pulumi.Input<string>;
+            if (svc.build) {
+                const built = new docker.Image(
+                    `${appName}-${svc.name}-image`,
+                    {
+                        // The tag is the build context's content hash: a changed context is a new
+                        // image reference, which replaces the containers; an unchanged one is not.
+                        imageName: `${prefix}-${svc.name}:${contextHash(svc.build.context)}`,
+                        build: { context: svc.build.context, dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined },
+                        skipPush: true,
+                    },
+                    { parent, provider },
+                );
+                image = built.imageName;
+            } else {
+                image = new docker.RemoteImage(`${appName}-${svc.name}-image`, { name: svc.image!, keepLocally: true }, { parent, provider }).imageId;
+            }
+
+            const cfg = new pulumi.Config("berth");
+            const secretNames = Object.keys(svc.secrets);
+            const envSecrets = secretNames.filter((s) => svc.secrets[s].as === "env");
+            const plainEnv = Object.entries(svc.env).map(([k, v]) => `${k}=${v}`);
+            const envs: pulumi.Input<string[]> = envSecrets.length
+                ? pulumi.all(envSecrets.map((s) => cfg.requireSecret(svc.secrets[s].config).apply((v) => `${s}=${v}`))).apply((se) => [...plainEnv, ...se])
+                : plainEnv;
+            const uploads = secretNames
+                .filter((s) => svc.secrets[s].as === "file")
+                .map((s) => ({ file: svc.secrets[s].path ?? `/run/secrets/${s}`, content: cfg.requireSecret(svc.secrets[s].config) }));
+            const check = svc.health.readiness ?? svc.health.startup ?? svc.health.liveness;
+            const hasVolume = svc.volumes.length > 0;
+
+            const containers: docker.Container[] = [];
+            for (let i = 0; i < svc.fixedReplicas; i++) {
+                containers.push(
+                    new docker.Container(
+                        `${appName}-${svc.name}-${i}`,
+                        {
+                            image,
+                            entrypoints: svc.command,
+                            command: svc.args,
+                            workingDir: svc.workingDir,
+                            envs,
+                            uploads: uploads.length ? uploads : undefined,
+                            healthcheck: check ? healthcheck(check) : undefined,
+                            // `pulumi up` waits until the container is healthy.
+                            wait: check !== undefined,
+                            waitTimeout: check ? check.startPeriodSeconds + (check.intervalSeconds + check.timeoutSeconds) * (check.retries + 2) + 30 : undefined,
+                            restart: RESTART[svc.restart],
+                            networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name] })),
+                            volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume].name, containerPath: m.path, readOnly: m.readOnly })),
+                            privileged: false,
+                            securityOpts: ["no-new-privileges"],
+                            capabilities: { drops: ["ALL"], adds: svc.security.capabilities.length ? svc.security.capabilities : undefined },
+                            readOnly: svc.security.readOnlyRootFilesystem,
+                            user: svc.security.runAsUser !== undefined ? String(svc.security.runAsUser) : undefined,
+                            memory: memoryMb(svc.resources?.memory?.limit),
+                            memoryReservation: memoryMb(svc.resources?.memory?.request),
+                            cpus: cpus(svc.resources?.cpu?.limit),
+                            // Old replicas get time to finish in-flight requests.
+                            destroyGraceSeconds: 10,
+                            stopTimeout: 10,
+                            labels: labels({ "berth.dev/service": svc.name, "berth.dev/replica": String(i) }),
+                        },
+                        {
+                            parent,
+                            provider,
+                            dependsOn,
+                            // The provider updates healthchecks in place and ignores the change.
+                            replaceOnChanges: ["healthcheck"],
+                            // Stateless: new before old. With a volume: never two on one data directory.
+                            deleteBeforeReplace: hasVolume,
+                        },
+                    ),
+                );
+            }
+
+            let url: pulumi.Output<string> | undefined;
+            const published = svc.ports.filter((p) => p.publish !== undefined);
+            const ready: pulumi.Resource[] = [...containers];
+            if (published.length > 0) {
+                lbImage ??= new docker.Image(
+                    `${appName}-lb-image`,
+                    { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT }, skipPush: true },
+                    { parent: app, provider },
+                );
+                const lb = new docker.Container(
+                    `${appName}-${svc.name}-lb`,
+                    {
+                        image: lbImage.imageName,
+                        uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxyConfig(svc) }],
+                        healthcheck: healthcheck({ tcp: { port: published[0].publish! }, intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 0 }),
+                        wait: true,
+                        waitTimeout: 60,
+                        restart: "always",
+                        networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name })),
+                        ports: published.map((p) => ({ internal: p.publish!, external: p.publish!, ip: dc.publishAddress, protocol: p.protocol })),
+                        privileged: false,
+                        securityOpts: ["no-new-privileges"],
+                        capabilities: { drops: ["ALL"], adds: published.some((p) => p.publish! < 1024) ? ["NET_BIND_SERVICE"] : undefined },
+                        destroyGraceSeconds: 10,
+                        labels: labels({ "berth.dev/service": svc.name, "berth.dev/role": "load-balancer" }),
+                    },
+                    { parent, provider, dependsOn: containers, replaceOnChanges: ["healthcheck"] },
+                );
+                ready.push(lb);
+                url = pulumi.output(`http://${dc.publishAddress}:${published[0].publish}`);
+            }
+            return { url, readyWhen: ready };
+        },
+    };
+}

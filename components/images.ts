@@ -1,0 +1,33 @@
+/**
+ * Image references. A service gives an `image`, or a `build` context whose
+ * content hash names the image, so that a changed context is a new image and
+ * an unchanged one is the same reference (no needless rollout).
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { DeployContext, ResolvedService } from "./target";
+
+/** sha256 over the relative paths and contents of every file under dir, first 12 hex digits. */
+export function contextHash(dir: string): string {
+    const h = createHash("sha256");
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            if (e.name === "node_modules" || e.name === ".git") continue;
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.isFile()) {
+                h.update(path.relative(dir, p)).update("\0").update(fs.readFileSync(p)).update("\0");
+            }
+        }
+    };
+    walk(dir);
+    return h.digest("hex").slice(0, 12);
+}
+
+/** The image a Kubernetes workload references. */
+export function imageFor(svc: ResolvedService, ctx: DeployContext): string {
+    if (svc.image) return svc.image;
+    const registry = ctx.config.kubernetes?.registry;
+    return `${registry}/${ctx.project}-${svc.name}:${contextHash(svc.build!.context)}`;
+}

@@ -1,0 +1,329 @@
+/**
+ * The Kubernetes target: the one place that maps the app description to
+ * Kubernetes objects, all in the stack's namespace.
+ *
+ *   network  -> NetworkPolicies (default deny; members of a network talk to each other; DNS)
+ *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
+ *   service  -> Deployment (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked)
+ *
+ * The namespace is retained on destroy whenever a volume is retained, since
+ * deleting a namespace deletes the PVCs in it; the next up adopts both.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { imageFor } from "./images";
+import { Check, NetworkSpec, VolumeSpec } from "./spec";
+import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
+
+const LABEL_NAME = "app.kubernetes.io/name";
+const LABEL_PART_OF = "app.kubernetes.io/part-of";
+const netLabel = (net: string) => `berth.dev/net-${net}`;
+
+function probe(c: Check | undefined): k8s.types.input.core.v1.Probe | undefined {
+    if (!c) return undefined;
+    return {
+        ...(c.http ? { httpGet: { path: c.http.path, port: c.http.port } } : {}),
+        ...(c.tcp ? { tcpSocket: { port: c.tcp.port } } : {}),
+        ...(c.command ? { exec: { command: c.command } } : {}),
+        periodSeconds: c.intervalSeconds,
+        timeoutSeconds: c.timeoutSeconds,
+        failureThreshold: c.retries,
+        initialDelaySeconds: c.startPeriodSeconds,
+    };
+}
+
+function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequirements | undefined {
+    const r = svc.resources;
+    if (!r) return undefined;
+    const pick = (k: "request" | "limit") => {
+        const out: Record<string, string> = {};
+        if (r.cpu?.[k]) out.cpu = r.cpu[k]!;
+        if (r.memory?.[k]) out.memory = r.memory[k]!;
+        return Object.keys(out).length ? out : undefined;
+    };
+    return { requests: pick("request"), limits: pick("limit") };
+}
+
+export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
+    const kc = ctx.config.kubernetes!;
+    const ns = kc.namespace;
+    const provider = new k8s.Provider(
+        `${appName}-k8s`,
+        { kubeconfig: kc.kubeconfig, context: kc.context, namespace: ns },
+        { parent: app },
+    );
+    const anyRetained = Object.values(ctx.volumes).some((v) => v.retain);
+    const namespace = new k8s.core.v1.Namespace(
+        `${appName}-ns`,
+        { metadata: { name: ns, labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack } } },
+        { parent: app, provider, retainOnDelete: anyRetained },
+    );
+    const base = { provider, dependsOn: [namespace] };
+    const meta = (name: string, labels: Record<string, string> = {}) => ({
+        name,
+        namespace: ns,
+        labels: { [LABEL_PART_OF]: ctx.project, ...labels },
+    });
+
+    // The namespace is closed by default: only what a network or a published port allows gets through.
+    new k8s.networking.v1.NetworkPolicy(
+        `${appName}-default-deny`,
+        { metadata: meta("default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        { parent: app, ...base },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+        `${appName}-allow-dns`,
+        {
+            metadata: meta("allow-dns"),
+            spec: {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                        ports: [
+                            { protocol: "UDP", port: 53 },
+                            { protocol: "TCP", port: 53 },
+                        ],
+                    },
+                ],
+            },
+        },
+        { parent: app, ...base },
+    );
+
+    const pvcs: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
+
+    return {
+        kind: "kubernetes",
+
+        network(name: string, spec: NetworkSpec, parent) {
+            const net = name.slice(appName.length + 1);
+            const member = { matchLabels: { [netLabel(net)]: "true" } };
+            return new k8s.networking.v1.NetworkPolicy(
+                `${name}-policy`,
+                {
+                    metadata: meta(`net-${net}`),
+                    spec: {
+                        podSelector: member,
+                        policyTypes: ["Ingress", "Egress"],
+                        ingress: [{ from: [{ podSelector: member }] }],
+                        // An internal network reaches only its members; others may also reach outside the cluster.
+                        egress: spec.internal ? [{ to: [{ podSelector: member }] }] : [{ to: [{ podSelector: member }] }, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }],
+                    },
+                },
+                { parent, ...base },
+            );
+        },
+
+        volume(name: string, spec: VolumeSpec, parent) {
+            const vol = name.slice(appName.length + 1);
+            const pvc = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-pvc`,
+                {
+                    metadata: meta(vol, { "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }),
+                    spec: { accessModes: [spec.access], resources: { requests: { storage: spec.size } } },
+                },
+                { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
+            );
+            pvcs[vol] = pvc;
+            return pvc;
+        },
+
+        service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
+            const labels = { [LABEL_NAME]: svc.name };
+            const podLabels: Record<string, string> = { ...labels, [LABEL_PART_OF]: ctx.project };
+            for (const n of svc.networks) podLabels[netLabel(n)] = "true";
+
+            const secretNames = Object.keys(svc.secrets);
+            let secret: k8s.core.v1.Secret | undefined;
+            if (secretNames.length > 0) {
+                const cfg = new pulumi.Config("berth");
+                secret = new k8s.core.v1.Secret(
+                    `${appName}-${svc.name}-secret`,
+                    {
+                        metadata: meta(`${svc.name}-secrets`, labels),
+                        type: "Opaque",
+                        stringData: Object.fromEntries(secretNames.map((s) => [s, cfg.requireSecret(svc.secrets[s].config)])),
+                    },
+                    { parent, ...base },
+                );
+            }
+            const env: k8s.types.input.core.v1.EnvVar[] = [
+                ...Object.entries(svc.env).map(([name, value]) => ({ name, value })),
+                ...secretNames
+                    .filter((s) => svc.secrets[s].as === "env")
+                    .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: `${svc.name}-secrets`, key: s } } })),
+            ];
+            const fileSecrets = secretNames.filter((s) => svc.secrets[s].as === "file");
+            const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
+                ...svc.volumes.map((m) => ({ name: `vol-${m.volume}`, mountPath: m.path, readOnly: m.readOnly })),
+                ...fileSecrets.map((s) => ({ name: "secrets", mountPath: svc.secrets[s].path ?? `/run/secrets/${s}`, subPath: s, readOnly: true })),
+            ];
+            const volumes: k8s.types.input.core.v1.Volume[] = [
+                ...svc.volumes.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
+                ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: `${svc.name}-secrets` } }] : []),
+            ];
+            const image = imageFor(svc, ctx);
+            // Dependents wait (at every start, not only the first deploy) until a
+            // dependency that must be healthy answers on its Service, which
+            // routes only to ready pods.
+            const initContainers = Object.entries(svc.dependsOn)
+                .filter(([, cond]) => cond === "healthy")
+                .map(([dep]) => {
+                    const port = ctx.services[dep].ports[0]?.port;
+                    return {
+                        name: `wait-for-${dep}`,
+                        image,
+                        command: ["bash", "-c", `until (exec 3<>/dev/tcp/${dep}/${port}) 2>/dev/null; do echo waiting for ${dep}:${port}; sleep 1; done`],
+                        securityContext: containerSecurity(svc),
+                    };
+                });
+            const hasVolume = svc.volumes.length > 0;
+            const deployment = new k8s.apps.v1.Deployment(
+                `${appName}-${svc.name}-deployment`,
+                {
+                    metadata: meta(svc.name, labels),
+                    spec: {
+                        // With a scaling rule the HPA alone owns replicas.
+                        replicas: svc.scaling ? undefined : svc.fixedReplicas,
+                        selector: { matchLabels: labels },
+                        // A service with a volume never runs twice on one data directory.
+                        strategy: hasVolume
+                            ? { type: "Recreate" }
+                            : { type: "RollingUpdate", rollingUpdate: svc.rollingUpdate ?? { maxSurge: 1, maxUnavailable: 0 } },
+                        template: {
+                            metadata: { labels: podLabels },
+                            spec: {
+                                automountServiceAccountToken: false,
+                                securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                                restartPolicy: "Always",
+                                initContainers: initContainers.length ? initContainers : undefined,
+                                containers: [
+                                    {
+                                        name: svc.name,
+                                        image,
+                                        command: svc.command,
+                                        args: svc.args,
+                                        workingDir: svc.workingDir,
+                                        env,
+                                        ports: svc.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol.toUpperCase() })),
+                                        readinessProbe: probe(svc.health.readiness),
+                                        livenessProbe: probe(svc.health.liveness),
+                                        startupProbe: probe(svc.health.startup),
+                                        resources: resources(svc),
+                                        securityContext: containerSecurity(svc),
+                                        volumeMounts,
+                                    },
+                                ],
+                                volumes,
+                            },
+                        },
+                    },
+                },
+                {
+                    parent,
+                    ...base,
+                    dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...svc.volumes.map((m) => pvcs[m.volume])],
+                },
+            );
+
+            let url: pulumi.Output<string> | undefined;
+            if (svc.ports.length > 0) {
+                const published = svc.ports.some((p) => p.publish !== undefined);
+                const type = published ? kc.serviceType : "ClusterIP";
+                const service = new k8s.core.v1.Service(
+                    `${appName}-${svc.name}-service`,
+                    {
+                        metadata: meta(svc.name, labels),
+                        spec: {
+                            type,
+                            selector: labels,
+                            ports: svc.ports.map((p) => ({
+                                name: `${p.protocol}-${p.port}`,
+                                port: p.publish ?? p.port,
+                                targetPort: p.port,
+                                protocol: p.protocol.toUpperCase(),
+                            })),
+                        },
+                    },
+                    { parent, ...base },
+                );
+                if (published) {
+                    const pub = svc.ports.find((p) => p.publish !== undefined)!;
+                    new k8s.networking.v1.NetworkPolicy(
+                        `${appName}-${svc.name}-published`,
+                        {
+                            metadata: meta(`${svc.name}-published`),
+                            spec: {
+                                podSelector: { matchLabels: labels },
+                                policyTypes: ["Ingress"],
+                                ingress: [{ ports: svc.ports.filter((p) => p.publish !== undefined).map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) }],
+                            },
+                        },
+                        { parent, ...base },
+                    );
+                    if (kc.ingressHost) {
+                        new k8s.networking.v1.Ingress(
+                            `${appName}-${svc.name}-ingress`,
+                            {
+                                metadata: meta(svc.name, labels),
+                                spec: {
+                                    rules: [
+                                        {
+                                            host: kc.ingressHost,
+                                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: svc.name, port: { number: pub.publish! } } } }] },
+                                        },
+                                    ],
+                                },
+                            },
+                            { parent, ...base },
+                        );
+                    }
+                    url =
+                        type === "NodePort"
+                            ? service.spec.ports.apply((ps) => `http://127.0.0.1:${ps[0].nodePort}`)
+                            : pulumi.output(`http://${svc.name}.${ns}.svc.cluster.local:${pub.publish}`);
+                }
+            }
+
+            if (svc.scaling) {
+                const s = svc.scaling;
+                const metrics: k8s.types.input.autoscaling.v2.MetricSpec[] = [];
+                if (s.cpuPercent !== undefined)
+                    metrics.push({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.cpuPercent } } });
+                if (s.memoryPercent !== undefined)
+                    metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: s.memoryPercent } } });
+                new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                    `${appName}-${svc.name}-hpa`,
+                    {
+                        metadata: meta(svc.name, labels),
+                        spec: {
+                            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: svc.name },
+                            minReplicas: s.min,
+                            maxReplicas: s.max,
+                            metrics,
+                            behavior: {
+                                scaleDown: { stabilizationWindowSeconds: s.scaleDownStabilizationSeconds },
+                                scaleUp: { policies: [{ type: "Pods", value: s.scaleUpPodsPerMinute, periodSeconds: 60 }] },
+                            },
+                        },
+                    },
+                    { parent, ...base, dependsOn: [deployment] },
+                );
+            }
+            return { url, readyWhen: [deployment] };
+        },
+    };
+}
+
+function containerSecurity(svc: ResolvedService): k8s.types.input.core.v1.SecurityContext {
+    return {
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: svc.security.readOnlyRootFilesystem,
+        runAsUser: svc.security.runAsUser,
+        runAsNonRoot: svc.security.runAsUser !== undefined && svc.security.runAsUser > 0 ? true : undefined,
+        capabilities: { drop: ["ALL"], add: svc.security.capabilities.length ? svc.security.capabilities : undefined },
+    };
+}

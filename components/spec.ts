@@ -1,0 +1,259 @@
+/**
+ * The app description: the single source of truth for what every field means.
+ * TypeScript types are inferred from these zod schemas. Each field says whether
+ * it is portable (same meaning on Docker and Kubernetes) or target-specific.
+ */
+import { z } from "zod";
+
+/** A DNS-1123 label: what both Docker aliases and Kubernetes names accept. */
+const dnsName = z
+    .string()
+    .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "a lowercase DNS label: a-z, 0-9 and '-', starting with a letter, at most 32 characters");
+
+const port = z.int().min(1, "a port from 1 to 65535").max(65535, "a port from 1 to 65535");
+
+/** Kubernetes-style quantities, e.g. "250m", "0.5" (cpu) or "256Mi", "1Gi" (memory, size). */
+const cpuQuantity = z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, 'a cpu quantity such as "250m" or "0.5"');
+const bytesQuantity = z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'a size such as "256Mi" or "10Gi"');
+
+/**
+ * An image reference: [registry[:port]/]path[:tag][@sha256:digest], lowercase path.
+ */
+export const imageRef = z
+    .string()
+    .regex(
+        /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+        'an image reference such as "postgres:16", "registry.example.com/team/app:1.2" or "app@sha256:<64 hex>"',
+    );
+
+/** Portable. A health check: exactly one of http, tcp or command. */
+export const checkSchema = z
+    .strictObject({
+        /** GET this path on this container port; healthy on a 2xx/3xx answer. */
+        http: z.strictObject({ path: z.string().startsWith("/", 'a path starting with "/"'), port }).optional(),
+        /** Healthy when this container port accepts a TCP connection. */
+        tcp: z.strictObject({ port }).optional(),
+        /** Healthy when this command exits 0 inside the container. */
+        command: z.array(z.string()).min(1, "a command with at least one word").optional(),
+        /** Seconds between checks. @default 10 */
+        intervalSeconds: z.int().min(1).max(3600).default(10),
+        /** Seconds before one check counts as failed. @default 5 */
+        timeoutSeconds: z.int().min(1).max(3600).default(5),
+        /** Failed checks in a row before the container counts as failing. @default 3 */
+        retries: z.int().min(1).max(100).default(3),
+        /** Seconds after start during which failures do not count. @default 0 */
+        startPeriodSeconds: z.int().min(0).max(3600).default(0),
+    })
+    .refine((c) => [c.http, c.tcp, c.command].filter((x) => x !== undefined).length === 1, {
+        message: "exactly one of http, tcp or command",
+    });
+export type Check = z.infer<typeof checkSchema>;
+
+/** Portable. A port the service listens on. */
+export const portSchema = z.strictObject({
+    /** The container port, reachable by other services at `<service>:<port>`. */
+    port,
+    /** @default "tcp" */
+    protocol: z.enum(["tcp", "udp"]).default("tcp"),
+    /**
+     * Publish this port outside the app on this host port (Docker: through the
+     * generated load balancer, bound to the stack's publish address; Kubernetes:
+     * the Service type the stack chooses). @default not published
+     */
+    publish: port.optional(),
+});
+
+/** Portable. A volume mounted into a service. */
+export const mountSchema = z.strictObject({
+    /** The name of a volume declared in `volumes`. */
+    volume: dnsName,
+    /** The absolute path inside the container. */
+    path: z.string().startsWith("/", "an absolute path"),
+    /** @default false */
+    readOnly: z.boolean().default(false),
+});
+
+/** Portable. A secret value from Pulumi secret config, given to the container. */
+export const secretSchema = z.strictObject({
+    /** The stack config key (in the `berth` namespace) that holds the value; it must be set with --secret. */
+    config: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, "a config key name such as dbPassword"),
+    /** Given as an environment variable of the secret's name, or as a file. @default "env" */
+    as: z.enum(["env", "file"]).default("env"),
+    /** For `as: file`: the absolute path of the file. @default /run/secrets/<name> */
+    path: z.string().startsWith("/", "an absolute path").optional(),
+});
+
+/** Portable. Replicas grow and shrink with load. */
+export const scalingSchema = z
+    .strictObject({
+        /** Fewest replicas; Docker, which has no autoscaler, runs this many. */
+        min: z.int().min(1, "at least 1"),
+        /** Most replicas (Kubernetes). */
+        max: z.int().min(1, "at least 1"),
+        /** Target average cpu utilisation, percent of the request. */
+        cpuPercent: z.int().min(1).max(100).optional(),
+        /** Target average memory utilisation, percent of the request. */
+        memoryPercent: z.int().min(1).max(100).optional(),
+        /** Seconds of lower load before scaling down. @default 300 */
+        scaleDownStabilizationSeconds: z.int().min(0).max(3600).default(300),
+        /** At most this many pods added per minute. @default 4 */
+        scaleUpPodsPerMinute: z.int().min(1).default(4),
+    })
+    .refine((s) => s.min <= s.max, { message: "min must not exceed max", path: ["min"] })
+    .refine((s) => s.cpuPercent !== undefined || s.memoryPercent !== undefined, {
+        message: "give cpuPercent or memoryPercent (or both)",
+    });
+
+export const resourcesSchema = z.strictObject({
+    cpu: z.strictObject({ request: cpuQuantity.optional(), limit: cpuQuantity.optional() }).optional(),
+    memory: z.strictObject({ request: bytesQuantity.optional(), limit: bytesQuantity.optional() }).optional(),
+});
+
+export const serviceSchema = z
+    .strictObject({
+        /** Portable. An image reference; give this or `build`. */
+        image: imageRef.optional(),
+        /** Portable. Build the image from a Dockerfile in this folder (relative to the program). */
+        build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().optional() }).optional(),
+        /** Portable. Replaces the image's entrypoint. */
+        command: z.array(z.string()).optional(),
+        /** Portable. Replaces the image's cmd. */
+        args: z.array(z.string()).optional(),
+        /** Portable. */
+        workingDir: z.string().startsWith("/", "an absolute path").optional(),
+        /** Portable. Plain environment variables (never secrets). @default {} */
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), z.string()).default({}),
+        /** Portable. Secret values by env var / file name. @default {} */
+        secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), secretSchema).default({}),
+        /** Portable. @default [] */
+        ports: z.array(portSchema).default([]),
+        /** Portable. Readiness gates traffic and dependents; liveness restarts (Kubernetes only, see README); startup delays both. */
+        health: z
+            .strictObject({ readiness: checkSchema.optional(), liveness: checkSchema.optional(), startup: checkSchema.optional() })
+            .default({}),
+        /** Portable. Start only after these services have started, or are healthy. @default {} */
+        dependsOn: z.record(dnsName, z.enum(["started", "healthy"])).default({}),
+        /** Portable. Replicas when no scaling rule is given. @default 1 */
+        replicas: z.int().min(0, "0 or more").max(100, "at most 100").default(1),
+        /** Portable. @default "always" */
+        restart: z.enum(["always", "on-failure", "never"]).default("always"),
+        /** Portable. */
+        resources: resourcesSchema.optional(),
+        /** Kubernetes only. Rolling update bounds; Docker always starts new replicas before stopping old ones. */
+        rollingUpdate: z
+            .strictObject({ maxSurge: z.union([z.int().min(0), z.string().regex(/^\d+%$/)]), maxUnavailable: z.union([z.int().min(0), z.string().regex(/^\d+%$/)]) })
+            .optional(),
+        /** Portable (Docker runs `min`). */
+        scaling: scalingSchema.optional(),
+        /** Portable. Networks the service joins. @default ["default"] */
+        networks: z.array(dnsName).default(["default"]),
+        /** Portable. */
+        volumes: z.array(mountSchema).default([]),
+        /** Portable security settings; the defaults are the safe ones. */
+        security: z
+            .strictObject({
+                /** @default false */
+                readOnlyRootFilesystem: z.boolean().default(false),
+                /** Run as this uid (the image must allow it). @default the image's user */
+                runAsUser: z.int().min(0).optional(),
+                /** Capabilities to keep; all others are dropped. @default [] */
+                capabilities: z.array(z.string().regex(/^[A-Z_]+$/, "a capability name such as NET_BIND_SERVICE")).default([]),
+            })
+            .default({ readOnlyRootFilesystem: false, capabilities: [] }),
+    })
+    .refine((s) => (s.image === undefined) !== (s.build === undefined), {
+        message: "give exactly one of image or build",
+    })
+    .refine((s) => s.scaling === undefined || s.replicas === 1, {
+        message: "replicas and scaling are exclusive: with scaling, give min and max instead",
+        path: ["replicas"],
+    });
+export type ServiceSpec = z.infer<typeof serviceSchema>;
+
+export const networkSchema = z.strictObject({
+    /** Portable. No traffic to or from outside the app. @default false */
+    internal: z.boolean().default(false),
+});
+export type NetworkSpec = z.infer<typeof networkSchema>;
+
+export const volumeSchema = z.strictObject({
+    /** Portable (Kubernetes: the PVC's request; Docker: informational). @default "1Gi" */
+    size: bytesQuantity.default("1Gi"),
+    /** Kubernetes: the PVC access mode. @default "ReadWriteOnce" */
+    access: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]).default("ReadWriteOnce"),
+    /** Portable. Keep the data when the stack is destroyed; the next up adopts it. @default true */
+    retain: z.boolean().default(true),
+    /** Portable. Allow a change that replaces the volume and so loses its data. @default false */
+    allowDataLoss: z.boolean().default(false),
+});
+export type VolumeSpec = z.infer<typeof volumeSchema>;
+
+/** Rules that span fields: every name a service uses must be declared, and start order must be a DAG. */
+export const appSchema = z
+    .strictObject({
+        services: z.record(dnsName, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
+        /** A network named "default" exists even when not declared. */
+        networks: z.record(dnsName, networkSchema).default({}),
+        volumes: z.record(dnsName, volumeSchema).default({}),
+    })
+    .superRefine((app, ctx) => {
+        const networks = new Set(["default", ...Object.keys(app.networks)]);
+        const published = new Map<number, string>();
+        for (const [name, svc] of Object.entries(app.services)) {
+            svc.networks.forEach((n, i) => {
+                if (!networks.has(n)) {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "networks", i], message: `network "${n}" is not declared in networks (declared: ${[...networks].join(", ")})` });
+                }
+            });
+            svc.volumes.forEach((m, i) => {
+                if (!(m.volume in app.volumes)) {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is not declared in volumes (declared: ${Object.keys(app.volumes).join(", ") || "none"})` });
+                }
+            });
+            for (const dep of Object.keys(svc.dependsOn)) {
+                if (!(dep in app.services)) {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `unknown service "${dep}" (services: ${Object.keys(app.services).join(", ")})` });
+                } else if (svc.dependsOn[dep] === "healthy" && !app.services[dep].health.readiness) {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.health.readiness; give one, or use "started"` });
+                }
+            }
+            const ports = new Set<string>();
+            svc.ports.forEach((p, i) => {
+                const key = `${p.port}/${p.protocol}`;
+                if (ports.has(key)) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "port"], message: `port ${key} is listed twice` });
+                ports.add(key);
+                if (p.publish !== undefined) {
+                    const other = published.get(p.publish);
+                    if (other) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "publish"], message: `host port ${p.publish} is already published by service "${other}"` });
+                    published.set(p.publish, name);
+                }
+            });
+            for (const [kind, check] of Object.entries(svc.health)) {
+                const port = check?.http?.port ?? check?.tcp?.port;
+                if (port !== undefined && !svc.ports.some((p) => p.port === port)) {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "health", kind], message: `checks port ${port}, which is not in services.${name}.ports` });
+                }
+            }
+            if (svc.secrets) {
+                for (const [sname, sec] of Object.entries(svc.secrets)) {
+                    if (sname in svc.env) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname], message: `"${sname}" is both in env and in secrets` });
+                    if (sec.as === "env" && sec.path) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname, "path"], message: 'path goes with as: "file" only' });
+                }
+            }
+        }
+        // Start order must be acyclic.
+        const state = new Map<string, "visiting" | "done">();
+        const visit = (name: string, trail: string[]): void => {
+            if (state.get(name) === "done" || !(name in app.services)) return;
+            if (state.get(name) === "visiting") {
+                ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn"], message: `dependency cycle: ${[...trail, name].join(" -> ")}` });
+                return;
+            }
+            state.set(name, "visiting");
+            for (const dep of Object.keys(app.services[name].dependsOn)) visit(dep, [...trail, name]);
+            state.set(name, "done");
+        };
+        for (const name of Object.keys(app.services)) visit(name, []);
+    });
+export type AppSpec = z.infer<typeof appSchema>;
+export type AppInput = z.input<typeof appSchema>;

@@ -1,0 +1,108 @@
+/**
+ * Validation of the plain inputs, before any resource is registered: the
+ * app description (`appSchema`) and the stack's `berth:*` config
+ * (`stackConfigSchema`). Errors name the stack, the key path and what would
+ * be accepted.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { AppInput, AppSpec, appSchema } from "./spec";
+import { StackConfig, stackConfigSchema } from "./stack";
+
+export class BerthInputError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: string[],
+    ) {
+        super(`berth: stack "${stack}" has invalid input:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "BerthInputError";
+    }
+}
+
+function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
+    return issues.map((i) => {
+        const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+        return `${prefix}${path}: ${i.message}`;
+    });
+}
+
+/** Raw `berth:*` config values, with structured values decoded from JSON. */
+export function readBerthConfig(all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(all)) {
+        if (!key.startsWith("berth:")) continue;
+        let v: unknown = value;
+        try {
+            v = JSON.parse(value);
+        } catch {
+            // a plain string
+        }
+        out[key.slice("berth:".length)] = v;
+    }
+    return out;
+}
+
+export interface ValidatedInput {
+    readonly app: AppSpec;
+    readonly stack: StackConfig;
+    /** Secret config keys the app uses, by key. */
+    readonly secretKeys: string[];
+}
+
+/** Whether a config key was set with --secret (the SDK marks it so for the program). */
+export type IsSecret = (fullKey: string) => boolean;
+const sdkIsSecret: IsSecret = (k) =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean }).isConfigSecret(k);
+
+export function validate(
+    stackName: string,
+    appInput: AppInput,
+    rawConfig: Record<string, unknown> = readBerthConfig(),
+    isSecret: IsSecret = sdkIsSecret,
+): ValidatedInput {
+    const problems: string[] = [];
+    const appResult = appSchema.safeParse(appInput);
+    if (!appResult.success) problems.push(...describe("app", appResult.error.issues));
+
+    // Secret keys live in the berth namespace beside the stack settings.
+    const secretKeys = new Set<string>();
+    for (const svc of Object.values(appInput?.services ?? {})) {
+        for (const s of Object.values(svc?.secrets ?? {})) if (s && typeof s.config === "string") secretKeys.add(s.config);
+    }
+    const settings: Record<string, unknown> = {};
+    const known = Object.keys(stackConfigSchema.shape);
+    for (const [k, v] of Object.entries(rawConfig)) {
+        if (secretKeys.has(k)) continue;
+        if (!known.includes(k)) {
+            problems.push(`berth:${k}: unknown key (accepted: ${known.map((x) => `berth:${x}`).join(", ")}, or a secret key that a service uses)`);
+            continue;
+        }
+        settings[k] = v;
+    }
+    const stackResult = stackConfigSchema.safeParse(settings);
+    if (!stackResult.success) problems.push(...describe("berth:", stackResult.error.issues).map((p) => p.replace(/^berth:\./, "berth:")));
+
+    for (const key of secretKeys) {
+        if (!(key in rawConfig)) {
+            problems.push(`berth:${key}: not set; a service reads it as a secret (set it with: pulumi config set --secret berth:${key} --stack ${stackName})`);
+        } else if (!isSecret(`berth:${key}`)) {
+            problems.push(`berth:${key}: is plain text in config; secrets must be set with --secret (pulumi config set --secret berth:${key} --stack ${stackName})`);
+        }
+    }
+
+    if (appResult.success && stackResult.success) {
+        for (const [name, o] of Object.entries(stackResult.data.services)) {
+            const svc = appResult.data.services[name];
+            if (!svc) {
+                problems.push(`berth:services.${name}: unknown service (services: ${Object.keys(appResult.data.services).join(", ")})`);
+                continue;
+            }
+            if (o.replicas !== undefined && (o.scaling ?? svc.scaling)) {
+                problems.push(`berth:services.${name}.replicas: the service has a scaling rule; override berth:services.${name}.scaling (min, max) instead`);
+            }
+        }
+    }
+    if (problems.length > 0) throw new BerthInputError(stackName, problems);
+    return { app: appResult.data!, stack: stackResult.data!, secretKeys: [...secretKeys] };
+}

@@ -1,0 +1,10 @@
+// The demo app, described once in services/demo.ts; each stack deploys it to
+// its own target (stacks/Pulumi.<stack>.yaml: dev -> Docker, staging and prod
+// -> Kubernetes).
+import { App } from "./components/app";
+import { demo } from "./services/demo";
+
+const app = new App("demo", { spec: demo });
+
+export const target = app.target;
+export const url = app.urls.apply((u) => u.web);

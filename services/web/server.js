@@ -1,0 +1,49 @@
+// berth demo web service: GET / records a visit in Postgres, queues a job
+// for the worker in Redis, and answers the visit count and this replica's
+// hostname; GET /healthz answers 200 when Postgres and Redis answer.
+"use strict";
+const http = require("http");
+const os = require("os");
+const { Pool } = require("pg");
+const { createClient } = require("redis");
+
+const pool = new Pool({ max: 4, connectionTimeoutMillis: 2000 });
+const redis = createClient({ url: process.env.REDIS_URL });
+redis.on("error", (e) => console.error("redis:", e.message));
+
+async function init() {
+    await pool.query("CREATE TABLE IF NOT EXISTS visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), host text NOT NULL)");
+    await redis.connect();
+}
+
+const server = http.createServer(async (req, res) => {
+    const send = (code, body) => {
+        res.writeHead(code, { "content-type": "application/json" });
+        res.end(JSON.stringify(body) + "\n");
+    };
+    try {
+        if (req.url === "/healthz") {
+            await pool.query("SELECT 1");
+            await redis.ping();
+            return send(200, { ok: true });
+        }
+        if (req.url === "/" && req.method === "GET") {
+            const { rows } = await pool.query("WITH v AS (INSERT INTO visits (host) VALUES ($1) RETURNING id) SELECT count(*)::int AS visits FROM visits", [os.hostname()]);
+            await redis.lPush("berth:jobs", JSON.stringify({ host: os.hostname(), at: Date.now() }));
+            return send(200, { visits: rows[0].visits + 1, hostname: os.hostname() });
+        }
+        send(404, { error: "not found" });
+    } catch (e) {
+        send(503, { error: e.message });
+    }
+});
+
+// Finish in-flight requests on SIGTERM, so a rolling replacement drops none.
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
+
+init()
+    .then(() => server.listen(8080, () => console.log("web listening on :8080")))
+    .catch((e) => {
+        console.error("init failed:", e.message);
+        process.exit(1);
+    });

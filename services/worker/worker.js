@@ -1,0 +1,25 @@
+// berth demo worker: takes the jobs that web queues in Redis and records
+// each as processed in Postgres.
+"use strict";
+const { Pool } = require("pg");
+const { createClient } = require("redis");
+
+const pool = new Pool({ max: 2 });
+const redis = createClient({ url: process.env.REDIS_URL });
+let stopping = false;
+process.on("SIGTERM", () => (stopping = true));
+
+(async () => {
+    await pool.query("CREATE TABLE IF NOT EXISTS jobs_done (id bigserial PRIMARY KEY, job jsonb NOT NULL, done_at timestamptz NOT NULL DEFAULT now())");
+    await redis.connect();
+    console.log("worker waiting for jobs");
+    while (!stopping) {
+        const item = await redis.brPop("berth:jobs", 2);
+        if (item) await pool.query("INSERT INTO jobs_done (job) VALUES ($1)", [item.element]);
+    }
+    await redis.quit();
+    await pool.end();
+})().catch((e) => {
+    console.error("worker failed:", e.message);
+    process.exit(1);
+});

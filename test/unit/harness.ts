@@ -1,0 +1,102 @@
+/**
+ * Renders an app with Pulumi mocks and records every registered resource:
+ * its type, name, inputs, and the resource options it was given (captured by
+ * a transformation on the App, which applies to every child).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { App } from "../../components/app";
+import { AppInput } from "../../components/spec";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: any;
+    opts: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[] };
+}
+
+export interface Rendered {
+    resources: Recorded[];
+    warnings: string[];
+    outputs: Record<string, unknown>;
+    byName(name: string): Recorded;
+    ofType(type: string): Recorded[];
+}
+
+/** Wait until registrations stop arriving. */
+async function settle(count: () => number): Promise<void> {
+    let last = -1;
+    let still = 0;
+    while (still < 5) {
+        await new Promise((r) => setTimeout(r, 5));
+        const n = count();
+        still = n === last ? still + 1 : 0;
+        last = n;
+    }
+}
+
+export async function render(
+    spec: AppInput,
+    config: Record<string, unknown>,
+    opts: { stack?: string; secrets?: Record<string, string> } = {},
+): Promise<Rendered> {
+    const stack = opts.stack ?? "test";
+    const resources: Recorded[] = [];
+    const allConfig: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) allConfig[`berth:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(opts.secrets ?? {})) allConfig[`berth:${k}`] = v;
+    pulumi.runtime.setAllConfig(allConfig, Object.keys(opts.secrets ?? {}).map((k) => `berth:${k}`));
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: optsByName.get(args.name) ?? {} });
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.name}`;
+                if (args.type === "kubernetes:core/v1:Service") {
+                    state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => args.inputs,
+        },
+        "berth",
+        stack,
+        true,
+    );
+    const warnings: string[] = [];
+    const origWarn = pulumi.log.warn;
+    (pulumi.log as any).warn = (msg: string) => {
+        warnings.push(msg);
+        return Promise.resolve();
+    };
+    const optsByName = new Map<string, Recorded["opts"]>();
+    const record: pulumi.ResourceTransformation = (a) => {
+        optsByName.set(a.name, {
+            retainOnDelete: a.opts.retainOnDelete,
+            protect: a.opts.protect,
+            deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+            replaceOnChanges: a.opts.replaceOnChanges,
+        });
+        return undefined;
+    };
+    const outputs: Record<string, unknown> = {};
+    try {
+        const app = new App("demo", { spec }, { transformations: [record] });
+        app.urls.apply((u) => (outputs.urls = u));
+        await settle(() => resources.length);
+    } finally {
+        (pulumi.log as any).warn = origWarn;
+    }
+    return {
+        resources,
+        warnings,
+        outputs,
+        byName(name) {
+            const r = resources.find((x) => x.name === name);
+            if (!r) throw new Error(`no resource named ${name}; have: ${resources.map((x) => x.name).join(", ")}`);
+            return r;
+        },
+        ofType(type) {
+            return resources.filter((x) => x.type === type);
+        },
+    };
+}

@@ -1,0 +1,160 @@
+// The demo app rendered on each target with Pulumi mocks: the exact set of
+// children, their key inputs and options, and the URNs users depend on.
+import { describe, expect, it } from "vitest";
+import { demo } from "../../services/demo";
+import { render } from "./harness";
+
+// How the engine's wire format marks a secret value.
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const dockerCfg = { target: "docker" };
+const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test", registry: "127.0.0.1:5000" } };
+const secrets = { dbPassword: "s3cret-value" };
+
+describe("docker target, demo app", async () => {
+    const r = await render(demo, dockerCfg, { secrets });
+
+    it("registers exactly the expected children", () => {
+        expect(r.resources.map((x) => `${x.type}::${x.name}`).sort()).toMatchSnapshot();
+        const count = (t: string) => r.ofType(t).length;
+        expect(count("docker:index/container:Container")).toBe(2 /* web */ + 1 /* web lb */ + 1 /* worker */ + 1 /* redis */ + 1 /* db */);
+        expect(count("docker:index/network:Network")).toBe(2);
+        expect(count("docker:index/volume:Volume")).toBe(1);
+        expect(count("docker:index/image:Image")).toBe(5); // web, worker, redis, db, lb
+        expect(r.ofType("berth:app:Service").map((x) => x.name).sort()).toEqual(["demo-db", "demo-redis", "demo-web", "demo-worker"]);
+    });
+
+    it("names networks and volumes deterministically, internal where asked, volumes retained", () => {
+        expect(r.byName("demo-backend-net").inputs).toMatchObject({ name: "berth-test-backend", internal: true, driver: "bridge" });
+        expect(r.byName("demo-frontend-net").inputs).toMatchObject({ name: "berth-test-frontend", internal: false });
+        expect(r.byName("demo-pgdata-vol").inputs).toMatchObject({ name: "berth-test-pgdata", driver: "local" });
+        expect(r.byName("demo-pgdata-vol").opts).toMatchObject({ retainOnDelete: true, protect: false });
+    });
+
+    it("runs scaling.min web replicas and warns that Docker has no autoscaler", () => {
+        expect(r.resources.filter((x) => /^demo-web-\d$/.test(x.name)).map((x) => x.name)).toEqual(["demo-web-0", "demo-web-1"]);
+        expect(r.warnings.some((w) => w.includes("service web: Docker has no autoscaler; it runs scaling.min = 2 replicas"))).toBe(true);
+    });
+
+    it("maps a web replica: healthcheck, wait, aliases, safe defaults, new-before-old replacement", () => {
+        const web = r.byName("demo-web-0");
+        expect(web.inputs.name).toBeUndefined(); // autonamed, so create-before-delete works
+        expect(web.inputs).toMatchObject({
+            wait: true,
+            restart: "always",
+            privileged: false,
+            securityOpts: ["no-new-privileges"],
+            capabilities: { drops: ["ALL"] },
+            memory: 256,
+            memoryReservation: 64,
+            cpus: "0.5",
+            destroyGraceSeconds: 10,
+        });
+        expect(web.inputs.healthcheck).toMatchObject({ interval: "2s", timeout: "5s", retries: 3, startPeriod: "0s" });
+        expect(web.inputs.healthcheck.tests.join(" ")).toContain("GET /healthz");
+        expect(web.inputs.networksAdvanced).toEqual([
+            { name: "berth-test-frontend", aliases: ["web"] },
+            { name: "berth-test-backend", aliases: ["web"] },
+        ]);
+        expect(web.inputs.ports).toBeUndefined(); // only the load balancer publishes
+        expect(web.opts).toMatchObject({ deleteBeforeReplace: false, replaceOnChanges: ["healthcheck"] });
+        // One secret makes the whole env list a Pulumi secret.
+        expect(web.inputs.envs[SECRET_SIG]).toBe(SECRET_VALUE_SIG);
+        expect(web.inputs.envs.value).toEqual(expect.arrayContaining(["PGHOST=db", "PGPASSWORD=s3cret-value"]));
+    });
+
+    it("replaces the db stop-first and mounts its volume", () => {
+        const db = r.byName("demo-db-0");
+        expect(db.opts.deleteBeforeReplace).toBe(true);
+        expect(db.inputs.volumes).toEqual([{ volumeName: "berth-test-pgdata", containerPath: "/var/lib/postgresql/data", readOnly: false }]);
+    });
+
+    it("generates a load balancer that publishes on 127.0.0.1 and follows replicas by DNS", () => {
+        const lb = r.byName("demo-web-lb");
+        expect(lb.inputs.ports).toEqual([{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+        const cfg: string = lb.inputs.uploads[0].content;
+        expect(cfg).toContain("server-template r 1-20 web:8080 check");
+        expect(cfg).toContain("nameserver dns 127.0.0.11:53");
+        expect(cfg).toContain("option httpchk GET /healthz");
+        expect(lb.inputs.networksAdvanced).toEqual([{ name: "berth-test-frontend" }, { name: "berth-test-backend" }]);
+        expect(r.outputs.urls).toEqual({ web: "http://127.0.0.1:8080" });
+    });
+
+    it("tags built images by their context's content", () => {
+        const img = r.byName("demo-web-image");
+        expect(img.inputs.imageName).toMatch(/^berth-test-web:[0-9a-f]{12}$/);
+        expect(img.inputs.skipPush).toBe(true);
+        expect(r.byName("demo-web-0").inputs.image).toBe(img.inputs.imageName);
+    });
+});
+
+describe("kubernetes target, demo app", async () => {
+    const r = await render(demo, k8sCfg, { secrets });
+
+    it("registers exactly the expected children", () => {
+        expect(r.resources.map((x) => `${x.type}::${x.name}`).sort()).toMatchSnapshot();
+        expect(r.ofType("kubernetes:apps/v1:Deployment").map((x) => x.name).sort()).toEqual(["demo-db-deployment", "demo-redis-deployment", "demo-web-deployment", "demo-worker-deployment"]);
+        expect(r.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((x) => x.name)).toEqual(["demo-web-hpa"]);
+        expect(r.ofType("kubernetes:core/v1:PersistentVolumeClaim").map((x) => x.name)).toEqual(["demo-pgdata-pvc"]);
+        expect(r.ofType("docker:index/container:Container")).toEqual([]);
+    });
+
+    it("leaves web's replicas to the HPA, with the spec's min, max and cpu target", () => {
+        const web = r.byName("demo-web-deployment").inputs;
+        expect(web.spec.replicas).toBeUndefined();
+        expect(web.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        const hpa = r.byName("demo-web-hpa").inputs.spec;
+        expect(hpa).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment", name: "web" } });
+        expect(hpa.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+    });
+
+    it("maps probes, resources, secrets as Secret references and the security context", () => {
+        const pod = r.byName("demo-web-deployment").inputs.spec.template.spec;
+        const c = pod.containers[0];
+        expect(c.readinessProbe).toEqual({ httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3, initialDelaySeconds: 0 });
+        expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+        expect(c.env).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "web-secrets", key: "PGPASSWORD" } } });
+        expect(JSON.stringify(r.byName("demo-web-deployment").inputs)).not.toContain("s3cret-value");
+        expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        expect(pod.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
+        expect(c.image).toMatch(/^127\.0\.0\.1:5000\/berth-web:[0-9a-f]{12}$/);
+        // web waits for healthy db and redis at every start.
+        expect(pod.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
+    });
+
+    it("runs the db with a Recreate strategy on its retained PVC", () => {
+        const db = r.byName("demo-db-deployment").inputs;
+        expect(db.spec.replicas).toBe(1);
+        expect(db.spec.strategy).toEqual({ type: "Recreate" });
+        expect(db.spec.template.spec.volumes).toEqual([{ name: "vol-pgdata", persistentVolumeClaim: { claimName: "pgdata" } }]);
+        const pvc = r.byName("demo-pgdata-pvc");
+        expect(pvc.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
+        expect(pvc.opts).toMatchObject({ retainOnDelete: true, protect: false });
+        expect(r.byName("demo-ns").opts.retainOnDelete).toBe(true);
+    });
+
+    it("publishes web through a NodePort Service and closes everything else by NetworkPolicy", () => {
+        expect(r.byName("demo-web-service").inputs.spec).toMatchObject({ type: "NodePort", ports: [{ port: 8080, targetPort: 8080, protocol: "TCP" }] });
+        expect(r.byName("demo-db-service").inputs.spec.type).toBe("ClusterIP");
+        expect(r.byName("demo-default-deny").inputs.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        const backend = r.byName("demo-backend-policy").inputs.spec;
+        expect(backend.podSelector).toEqual({ matchLabels: { "berth.dev/net-backend": "true" } });
+        expect(backend.egress).toEqual([{ to: [{ podSelector: { matchLabels: { "berth.dev/net-backend": "true" } } }] }]);
+        expect(r.byName("demo-frontend-policy").inputs.spec.egress).toHaveLength(2);
+        expect(r.byName("demo-web-published").inputs.spec.ingress).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);
+        expect(r.outputs.urls).toEqual({ web: "http://127.0.0.1:30000" });
+    });
+});
+
+describe("prod-like overrides", async () => {
+    const r = await render(
+        demo,
+        { ...k8sCfg, protectVolumes: true, services: { web: { scaling: { min: 3, max: 10, cpuPercent: 60 } }, worker: { replicas: 2 } } },
+        { secrets, stack: "prod" },
+    );
+    it("applies the stack's scaling and replicas, and protects volumes", () => {
+        expect(r.byName("demo-web-hpa").inputs.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
+        expect(r.byName("demo-worker-deployment").inputs.spec.replicas).toBe(2);
+        expect(r.byName("demo-pgdata-pvc").opts.protect).toBe(true);
+    });
+});
