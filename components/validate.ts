@@ -22,7 +22,9 @@ export class BerthInputError extends Error {
 function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
     return issues.map((i) => {
         const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-        return `${prefix}${path}: ${i.message}`;
+        // A bad record key (a service, env var or volume name) carries its reason one level down.
+        const message = i.code === "invalid_key" ? `invalid name: ${i.issues.map((n) => n.message).join("; ")}` : i.message;
+        return `${prefix}${path}: ${message}`;
     });
 }
 
@@ -92,6 +94,13 @@ export function validate(
     }
 
     if (appResult.success && stackResult.success) {
+        if (stackResult.data.target === "kubernetes" && !stackResult.data.kubernetes?.registry) {
+            for (const [name, svc] of Object.entries(appResult.data.services)) {
+                if (svc.build) {
+                    problems.push(`berth:kubernetes.registry: service ${name} is built from ${svc.build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
+                }
+            }
+        }
         for (const [name, o] of Object.entries(stackResult.data.services)) {
             const svc = appResult.data.services[name];
             if (!svc) {
