@@ -1,0 +1,79 @@
+/**
+ * The real Pulumi engine through the Automation API, on the repo's own program
+ * folder (index.ts), with berth's environment (scripts/env). Each e2e stack
+ * has a per-run name so that leftovers of an earlier run can never make a
+ * test pass.
+ */
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+export const REPO = path.resolve(__dirname, "../..");
+export const RUN_ID = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+
+/** berth's environment, as scripts/env sets it, read back from a bash that sources it. */
+export function berthEnv(): Record<string, string> {
+    const out = execFileSync("bash", ["-c", `source "${REPO}/scripts/env" && env -0`], { encoding: "utf8" });
+    const env: Record<string, string> = {};
+    for (const line of out.split("\0")) {
+        const i = line.indexOf("=");
+        if (i > 0) env[line.slice(0, i)] = line.slice(i + 1);
+    }
+    return env;
+}
+
+/** Fails (never skips) with what is missing, so a missing engine cannot pass silently. */
+export function requireTool(what: string, check: () => unknown, hint: string): void {
+    try {
+        check();
+    } catch (e) {
+        throw new Error(`e2e needs ${what}, which is missing: ${(e as Error).message.split("\n")[0]}\n  -> ${hint}`);
+    }
+}
+
+export function run(cmd: string, args: string[], env: Record<string, string> = process.env as Record<string, string>): string {
+    return execFileSync(cmd, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+}
+
+export interface E2eStack {
+    stack: Stack;
+    name: string;
+    env: Record<string, string>;
+    /** Removes the stack from the backend and its config file from stacks/. */
+    remove(): Promise<void>;
+}
+
+/** A fresh stack of the repo's program with the given `berth:*` config and secrets. */
+export async function newStack(
+    name: string,
+    config: Record<string, unknown>,
+    secrets: Record<string, string>,
+): Promise<E2eStack> {
+    const env = { ...berthEnv(), PULUMI_CONFIG_PASSPHRASE: `e2e-${RUN_ID}` };
+    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: env });
+    const existing = (await ws.listStacks()).map((s) => s.name);
+    if (existing.includes(name)) throw new Error(`stack ${name} exists before the test started: a per-run name must be new`);
+    const stack = await Stack.create(name, ws);
+    for (const [k, v] of Object.entries(config)) {
+        await stack.setConfig(`berth:${k}`, { value: typeof v === "string" ? v : JSON.stringify(v) });
+    }
+    const file = path.join(REPO, "stacks", `Pulumi.${name}.yaml`);
+    for (const [k, v] of Object.entries(secrets)) await stack.setConfig(`berth:${k}`, { value: v, secret: true });
+    return {
+        stack,
+        name,
+        env,
+        async remove() {
+            await ws.removeStack(name, { force: true });
+            fs.rmSync(file, { force: true });
+        },
+    };
+}
+
+/** Output of the engine, streamed to the test log with a prefix, so long deploys show progress. */
+export const progress = (label: string) => (line: string) => {
+    const l = line.trimEnd();
+    if (l) process.stdout.write(`[${label}] ${l}\n`);
+};

@@ -1,0 +1,138 @@
+// The demo app on a real Kubernetes API server (scripts/cluster: etcd,
+// kube-apiserver, controller-manager, scheduler and kwok's fake node),
+// deployed by the real Pulumi engine through the Automation API. Everything
+// checked is read from the API server, not from Pulumi's outputs.
+import { randomBytes } from "crypto";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { E2eStack, REPO, RUN_ID, newStack, progress, requireTool, run } from "./engine";
+
+const NS = `berth-e2e-${RUN_ID}`;
+const STACK = `e2e-k8s-${RUN_ID}`;
+const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+let kubeconfig = "";
+let kubectlBin = "";
+
+function kubectl(...args: string[]): string {
+    return run(kubectlBin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...args]);
+}
+function getJson(kind: string): any[] {
+    return JSON.parse(kubectl("get", kind, "-n", NS, "-o", "json")).items;
+}
+const names = (items: any[]) => items.map((i) => i.metadata.name).sort();
+
+describe("kubernetes target: staging-like stack on a local API server", () => {
+    let s: E2eStack;
+    let pvcUid = "";
+
+    beforeAll(async () => {
+        const cluster = path.join(REPO, "scripts/cluster");
+        requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
+        const env = run("bash", [cluster, "env"]);
+        kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
+        kubectlBin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
+        // Nothing of this run's name may exist before it starts.
+        expect(() => kubectl("get", "namespace", NS)).toThrow(/NotFound/);
+        s = await newStack(
+            STACK,
+            {
+                target: "kubernetes",
+                kubernetes: { kubeconfig, context: "berth-local", namespace: NS, serviceType: "NodePort", registry: "127.0.0.1:5000" },
+            },
+            { dbPassword: PASSWORD },
+        );
+    });
+
+    afterAll(async () => {
+        if (!s) return;
+        try {
+            await s.stack.destroy({ onOutput: progress("destroy") });
+        } finally {
+            await s.remove();
+            // The namespace and the PVC are retained by design; the test removes them itself.
+            try {
+                kubectl("delete", "namespace", NS, "--wait=true", "--timeout=120s");
+            } catch {
+                // already gone
+            }
+        }
+    });
+
+    it("up converges with the provider's real awaits", async () => {
+        const up = await s.stack.up({ onOutput: progress("up") });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.target.value).toBe("kubernetes");
+        expect(up.summary.resourceChanges?.create).toBeGreaterThanOrEqual(20);
+    });
+
+    it("the API server holds the spec's objects", () => {
+        const deps = getJson("deployments");
+        expect(names(deps)).toEqual(["db", "redis", "web", "worker"]);
+        for (const d of deps) {
+            const available = d.status.conditions.find((c: any) => c.type === "Available");
+            expect(available?.status, `deployment ${d.metadata.name} Available`).toBe("True");
+        }
+        const web = deps.find((d) => d.metadata.name === "web");
+        const c = web.spec.template.spec.containers[0];
+        expect(c.readinessProbe.httpGet).toEqual({ path: "/healthz", port: 8080, scheme: "HTTP" });
+        expect(c.readinessProbe.periodSeconds).toBe(2);
+        expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+        expect(c.env.find((e: any) => e.name === "PGPASSWORD")).toEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "web-secrets", key: "PGPASSWORD" } } });
+        expect(c.image).toMatch(/^127\.0\.0\.1:5000\/berth-web:[0-9a-f]{12}$/);
+        expect(web.spec.template.spec.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
+        const db = deps.find((d) => d.metadata.name === "db");
+        expect(db.spec.strategy.type).toBe("Recreate");
+
+        const hpa = getJson("horizontalpodautoscalers.autoscaling");
+        expect(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas])).toEqual([["web", 2, 6]]);
+
+        const pvcs = getJson("persistentvolumeclaims");
+        expect(pvcs.map((p) => [p.metadata.name, p.status.phase, p.spec.resources.requests.storage])).toEqual([["pgdata", "Bound", "1Gi"]]);
+        pvcUid = pvcs[0].metadata.uid;
+
+        expect(names(getJson("networkpolicies"))).toEqual(["allow-dns", "default-deny", "net-backend", "net-frontend", "web-published"]);
+        const svcs = getJson("services");
+        expect(svcs.map((x) => [x.metadata.name, x.spec.type]).sort()).toEqual([
+            ["db", "ClusterIP"],
+            ["redis", "ClusterIP"],
+            ["web", "NodePort"],
+        ]);
+        const endpoints = JSON.parse(kubectl("get", "endpoints", "web", "-n", NS, "-o", "json"));
+        expect(endpoints.subsets?.[0]?.addresses?.length ?? 0, "web's Service has ready endpoints").toBeGreaterThanOrEqual(1);
+        expect(names(getJson("secrets"))).toEqual(["db-secrets", "web-secrets", "worker-secrets"]);
+    });
+
+    it("keeps the secret out of Pulumi's state in plain text", async () => {
+        const state = JSON.stringify(await s.stack.exportStack());
+        expect(state).not.toContain(PASSWORD);
+        // ...while the cluster does get the value.
+        const secret = JSON.parse(kubectl("get", "secret", "web-secrets", "-n", NS, "-o", "json"));
+        expect(Buffer.from(secret.data.PGPASSWORD, "base64").toString()).toBe(PASSWORD);
+    });
+
+    it("previews no changes after up", async () => {
+        const pre = await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview") });
+        expect(pre.changeSummary.create ?? 0).toBe(0);
+        expect(pre.changeSummary.update ?? 0).toBe(0);
+    });
+
+    it("refreshes with no changes", async () => {
+        const ref = await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh") });
+        expect(ref.summary.result).toBe("succeeded");
+    });
+
+    it("destroy leaves only the retained namespace and PVC, and a second up adopts the PVC", async () => {
+        const d = await s.stack.destroy({ onOutput: progress("destroy") });
+        expect(d.summary.result).toBe("succeeded");
+        expect(names(getJson("deployments"))).toEqual([]);
+        expect(names(getJson("services"))).toEqual([]);
+        expect(names(getJson("networkpolicies"))).toEqual([]);
+        expect(names(getJson("horizontalpodautoscalers.autoscaling"))).toEqual([]);
+        expect(names(getJson("secrets"))).toEqual([]);
+        expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid])).toEqual([["pgdata", pvcUid]]);
+
+        const up = await s.stack.up({ onOutput: progress("up again") });
+        expect(up.summary.result).toBe("succeeded");
+        expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid, p.status.phase])).toEqual([["pgdata", pvcUid, "Bound"]]);
+    });
+});
