@@ -8,3 +8,5 @@ const app = new App("demo", { spec: demo });
 
 export const target = app.target;
 export const url = app.urls.apply((u) => u.web);
+// berth reads this back on the next run: a change that would replace a volume fails before anything changes.
+export const berth = app.manifest;

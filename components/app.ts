@@ -4,6 +4,7 @@
  * `Network`, `Volume` and `Service` component per entry on the stack's target.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Manifest, dataSafetyGuard, manifestOf } from "./datasafety";
 import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
 import { AppInput, NetworkSpec, VolumeSpec } from "./spec";
@@ -61,6 +62,8 @@ export class App extends pulumi.ComponentResource {
     /** Published URLs, by service name. */
     readonly urls: pulumi.Output<Record<string, string>>;
     readonly target: "docker" | "kubernetes";
+    /** A plain description of what was deployed; export it as the stack output `berth` (data safety, summaries). */
+    readonly manifest: Manifest;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input changes nothing.
@@ -75,6 +78,7 @@ export class App extends pulumi.ComponentResource {
             const replicas = o.replicas ?? svc.replicas;
             services[svcName] = {
                 ...svc,
+                env: { ...svc.env, ...o.env },
                 resources: o.resources ?? svc.resources,
                 scaling,
                 replicas,
@@ -88,9 +92,12 @@ export class App extends pulumi.ComponentResource {
             config: stack,
             services,
             networks: { default: { internal: false }, ...app.networks },
-            volumes: app.volumes,
+            volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, { ...spec, ...stack.volumes[v] }])),
         };
-        const target: Target = stack.target === "docker" ? dockerTarget(name, ctx, this) : kubernetesTarget(name, ctx, this);
+        this.manifest = manifestOf(stack.target, ctx);
+        // Every target feeds this into its first resources: nothing registers if data would be lost.
+        const guard = dataSafetyGuard(name, ctx, this.manifest, this);
+        const target: Target = stack.target === "docker" ? dockerTarget(name, ctx, this, guard) : kubernetesTarget(name, ctx, this, guard);
         this.target = target.kind;
 
         const usedNetworks = new Set(Object.values(services).flatMap((s) => s.networks));
@@ -119,6 +126,6 @@ export class App extends pulumi.ComponentResource {
         const urls: Record<string, pulumi.Output<string>> = {};
         for (const [svcName, svc] of Object.entries(built)) if (svc.url) urls[svcName] = svc.url;
         this.urls = pulumi.output(urls);
-        this.registerOutputs({ urls: this.urls });
+        this.registerOutputs({ urls: this.urls, manifest: this.manifest });
     }
 }

@@ -44,7 +44,7 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
     return { requests: pick("request"), limits: pick("limit") };
 }
 
-export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
+export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource, guard: pulumi.Output<string>): Target {
     const kc = ctx.config.kubernetes!;
     const ns = kc.namespace;
     const provider = new k8s.Provider(
@@ -55,7 +55,8 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
     const anyRetained = Object.values(ctx.volumes).some((v) => v.retain);
     const namespace = new k8s.core.v1.Namespace(
         `${appName}-ns`,
-        { metadata: { name: ns, labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack } } },
+        // The name waits for the data-safety guard: every other object depends on the namespace.
+        { metadata: { name: guard.apply(() => ns), labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack } } },
         { parent: app, provider, retainOnDelete: anyRetained },
     );
     const base = { provider, dependsOn: [namespace] };

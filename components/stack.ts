@@ -4,7 +4,7 @@
  * before any resource is registered.
  */
 import { z } from "zod";
-import { resourcesSchema, scalingSchema } from "./spec";
+import { resourcesSchema, scalingSchema, volumeSchema } from "./spec";
 
 const dnsName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a lowercase DNS label");
 
@@ -32,6 +32,8 @@ export const kubernetesConfigSchema = z.strictObject({
 
 export const serviceOverrideSchema = z.strictObject({
     replicas: z.int().min(0, "0 or more").max(100, "at most 100").optional(),
+    /** Env vars added to (or replacing) the service's own. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), z.string()).optional(),
     resources: resourcesSchema.optional(),
     scaling: scalingSchema.optional(),
 });
@@ -46,8 +48,10 @@ export const stackConfigSchema = z
         kubernetes: kubernetesConfigSchema.optional(),
         /** Protect volumes so that the engine refuses to replace or delete them (prod). @default false */
         protectVolumes: z.boolean().default(false),
-        /** Per-service overrides of replicas, resources and scaling. @default {} */
+        /** Per-service overrides of replicas, env, resources and scaling. @default {} */
         services: z.record(dnsName, serviceOverrideSchema).default({}),
+        /** Per-volume overrides of size, access and allowDataLoss. @default {} */
+        volumes: z.record(dnsName, volumeSchema.pick({ size: true, access: true, allowDataLoss: true }).partial()).default({}),
     })
     .refine((c) => c.target !== "kubernetes" || c.kubernetes !== undefined, {
         message: "target kubernetes needs berth:kubernetes (namespace, and optionally kubeconfig, context, serviceType)",

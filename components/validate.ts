@@ -107,8 +107,20 @@ export function validate(
                 problems.push(`berth:services.${name}: unknown service (services: ${Object.keys(appResult.data.services).join(", ")})`);
                 continue;
             }
+            if (o.env) {
+                for (const k of Object.keys(o.env)) {
+                    if (k in svc.secrets) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
+                }
+            }
             if (o.replicas !== undefined && (o.scaling ?? svc.scaling)) {
                 problems.push(`berth:services.${name}.replicas: the service has a scaling rule; override berth:services.${name}.scaling (min, max) instead`);
+            }
+        }
+    }
+    if (appResult.success && stackResult.success) {
+        for (const name of Object.keys(stackResult.data.volumes)) {
+            if (!(name in appResult.data.volumes)) {
+                problems.push(`berth:volumes.${name}: unknown volume (volumes: ${Object.keys(appResult.data.volumes).join(", ") || "none"})`);
             }
         }
     }

@@ -76,6 +76,9 @@ const cases: Case[] = [
     ["secret given in plain config", edit((a) => (a.services.api.secrets = { TOKEN: { config: "apiToken" } })), { ...docker, apiToken: "plain-text" }, /berth:apiToken: is plain text in config; secrets must be set with --secret \(pulumi config set --secret berth:apiToken --stack test\)/],
     ["secret not set", edit((a) => (a.services.api.secrets = { TOKEN: { config: "apiToken" } })), docker, /berth:apiToken: not set; a service reads it as a secret/],
     ["secret both env and secret", edit((a) => ((a.services.api.env = { TOKEN: "x" }), (a.services.api.secrets = { TOKEN: { config: "apiToken" } }))), docker, /app\.services\.api\.secrets\.TOKEN: "TOKEN" is both in env and in secrets/, { apiToken: "s" }],
+    ["override of an unknown volume", ok, { target: "docker", volumes: { logs: { size: "2Gi" } } }, /berth:volumes\.logs: unknown volume \(volumes: data\)/],
+    ["volume override with a bad size", ok, { target: "docker", volumes: { data: { size: "lots" } } }, /berth:volumes\.data\.size: a size such as "256Mi"/],
+    ["env override of a secret", edit((a) => (a.services.api.secrets = { TOKEN: { config: "apiToken" } })), { target: "docker", services: { api: { env: { TOKEN: "plain" } } } }, /berth:services\.api\.env\.TOKEN: "TOKEN" is a secret of the service/, { apiToken: "s" }],
     ["kubernetes build without registry", { services: { web: { build: { context: "services/web" } } } }, { target: "kubernetes", kubernetes: { namespace: "x" } }, /berth:kubernetes\.registry: service web is built from services\/web, so the stack needs a registry/],
 ];
 
@@ -103,7 +106,7 @@ describe("bad input", () => {
         let count = 0;
         await render(edit((a) => (a.services.api.replicas = -1)), docker).catch(() => undefined);
         const pulumi = await import("@pulumi/pulumi");
-        await pulumi.runtime.setMocks({ newResource: (a) => (count++, { id: a.name, state: a.inputs }), call: (a) => a.inputs }, "berth", "test", true);
+        await pulumi.runtime.setMocks({ newResource: (a) => (count++, { id: a.name, state: a.inputs }), call: (a) => a.inputs }, "berth", "test", true, "organization");
         const { App } = await import("../../components/app");
         expect(() => new App("bad", { spec: edit((a) => (a.services.api.replicas = -1)), config: { target: "docker" } })).toThrow(/replicas/);
         await new Promise((r) => setTimeout(r, 50));
