@@ -96,7 +96,7 @@ export class App extends pulumi.ComponentResource {
         };
         this.manifest = manifestOf(stack.target, ctx);
         // Every target feeds this into its first resources: nothing registers if data would be lost.
-        const guard = dataSafetyGuard(name, ctx, this.manifest, this);
+        const guard = dataSafetyGuard(ctx, this.manifest, this);
         const target: Target = stack.target === "docker" ? dockerTarget(name, ctx, this, guard) : kubernetesTarget(name, ctx, this, guard);
         this.target = target.kind;
 

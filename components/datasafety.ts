@@ -4,8 +4,10 @@
  * `allowDataLoss: true`.
  *
  * How: the app publishes a plain manifest as the stack output `berth`
- * (index.ts exports it). The next run reads its own stack's last manifest
- * through a StackReference, compares each volume's identity (the fields whose
+ * (index.ts exports it). The next run reads its own stack's last outputs
+ * with the engine's builtin `pulumi:pulumi:readStackOutputs` invoke (what a
+ * StackReference reads, without a resource whose recorded outputs would show
+ * as drift on every refresh), compares each volume's identity (the fields whose
  * change makes the target replace it) and rejects a changed identity. The
  * check is an input of the first resources every target registers (the
  * Kubernetes namespace, the Docker networks and volumes), so when it fails no
@@ -62,14 +64,20 @@ export function dataLossProblems(previous: Manifest | undefined, next: Manifest)
     return problems;
 }
 
+export const READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs";
+
 /**
  * An output that resolves to "ok" once the last deployed manifest is read and
  * nothing would lose data, and rejects with BerthDataLossError otherwise.
  */
-export function dataSafetyGuard(appName: string, ctx: DeployContext, next: Manifest, parent: pulumi.Resource): pulumi.Output<string> {
-    const self = new pulumi.StackReference(`${appName}-last-deployed`, { name: `${pulumi.getOrganization()}/${ctx.project}/${ctx.stack}` }, { parent });
-    return self.getOutput("berth").apply((previous: Manifest | undefined) => {
-        const problems = dataLossProblems(previous, next);
+export function dataSafetyGuard(ctx: DeployContext, next: Manifest, parent: pulumi.Resource): pulumi.Output<string> {
+    const last = pulumi.runtime.invokeOutput<{ outputs?: { berth?: Manifest } }>(
+        READ_STACK_OUTPUTS,
+        { name: `${pulumi.getOrganization()}/${ctx.project}/${ctx.stack}` },
+        { parent },
+    );
+    return last.apply((r) => {
+        const problems = dataLossProblems(r.outputs?.berth, next);
         if (problems.length > 0) throw new BerthDataLossError(ctx.stack, problems);
         return "ok";
     });

@@ -18,6 +18,8 @@ import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target"
 const LABEL_NAME = "app.kubernetes.io/name";
 const LABEL_PART_OF = "app.kubernetes.io/part-of";
 const netLabel = (net: string) => `berth.dev/net-${net}`;
+/** Server-side apply takes over an existing object's fields (a retained namespace or PVC). */
+const ADOPT = { "pulumi.com/patchForce": "true" };
 
 function probe(c: Check | undefined): k8s.types.input.core.v1.Probe | undefined {
     if (!c) return undefined;
@@ -56,7 +58,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
     const namespace = new k8s.core.v1.Namespace(
         `${appName}-ns`,
         // The name waits for the data-safety guard: every other object depends on the namespace.
-        { metadata: { name: guard.apply(() => ns), labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack } } },
+        { metadata: { name: guard.apply(() => ns), labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack }, annotations: ADOPT } },
         { parent: app, provider, retainOnDelete: anyRetained },
     );
     const base = { provider, dependsOn: [namespace] };
@@ -122,7 +124,9 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-pvc`,
                 {
-                    metadata: meta(vol, { "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }),
+                    // A retained claim outlives the stack; patchForce lets the next up adopt it
+                    // (take over its fields) instead of failing on a field-manager conflict.
+                    metadata: { ...meta(vol, { "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }), annotations: ADOPT },
                     spec: { accessModes: [spec.access], resources: { requests: { storage: spec.size } } },
                 },
                 { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },

@@ -96,15 +96,17 @@ build_k8s_provider() {
   rm -rf "$work"
 }
 
-# ensure_bin NAME VERSION BUILD_FN: $BERTH_TOOLS/bin/NAME exists, else build it.
+# ensure_bin NAME VERSION BUILD_FN [DIR]: DIR/NAME exists (default DIR:
+# $BERTH_TOOLS/bin, which scripts/env puts on PATH), else build it.
 ensure_bin() {
-  local name=$1 version=$2 fn=$3 dest="$BERTH_TOOLS/bin/$1"
+  local name=$1 version=$2 fn=$3 dir=${4:-$BERTH_TOOLS/bin}
+  local dest="$dir/$name"
   if [ -x "$dest" ] && [ "$(cat "$dest.version" 2>/dev/null)" = "$version" ]; then
     say "$name $version: cached at $dest"
     return 0
   fi
   command -v go >/dev/null || fail "build $name" "Go is not installed" "install Go >= 1.26, or put a $name $version binary at $dest"
-  mkdir -p "$BERTH_TOOLS/bin"
+  mkdir -p "$dir"
   step "build $name $version from Go modules" \
     "check that the Go module proxy answers (go env GOPROXY), or put a $name $version binary at $dest and its version in $dest.version" \
     "$fn" "$dest.partial"
@@ -137,9 +139,10 @@ ensure_toolchain() {
   fi
   ensure_bin pulumi "v$PULUMI_VERSION" build_cli
   ensure_bin pulumi-language-nodejs "$BERTH_LANGHOST_SDK_VERSION" build_langhost
-  ensure_bin pulumi-resource-kubernetes "$K8S_PLUGIN_VERSION" build_k8s_provider
+  # Provider binaries stay off PATH: the engine takes them from its plugin cache only.
+  ensure_bin pulumi-resource-kubernetes "$K8S_PLUGIN_VERSION" build_k8s_provider "$BERTH_CACHE/providers"
   PATH="$BERTH_TOOLS/bin:$PATH"
-  ensure_plugin kubernetes "$K8S_PLUGIN_VERSION" "$BERTH_TOOLS/bin/pulumi-resource-kubernetes"
+  ensure_plugin kubernetes "$K8S_PLUGIN_VERSION" "$BERTH_CACHE/providers/pulumi-resource-kubernetes"
 
   # pulumi-resource-docker: no Go module of it is served here (see the top of
   # this file). A binary you have (from the official release, or built where

@@ -2,6 +2,7 @@
 // kube-apiserver, controller-manager, scheduler and kwok's fake node),
 // deployed by the real Pulumi engine through the Automation API. Everything
 // checked is read from the API server, not from Pulumi's outputs.
+import { EngineEvent } from "@pulumi/pulumi/automation";
 import { randomBytes } from "crypto";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,6 +120,47 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
     it("refreshes with no changes", async () => {
         const ref = await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh") });
         expect(ref.summary.result).toBe("succeeded");
+    });
+
+    it("an edit previews as in-place updates of exactly the web Deployment and its HPA, and applies", async () => {
+        const before = getJson("deployments").find((d) => d.metadata.name === "web").metadata.uid;
+        await s.stack.setConfig("berth:services", { value: JSON.stringify({ web: { scaling: { min: 3, max: 6, cpuPercent: 70 }, env: { FEATURE_GREETING: "hello" } } }) });
+        const events: EngineEvent[] = [];
+        await s.stack.preview({ onEvent: (e) => events.push(e), onOutput: progress("preview edit") });
+        const changed = events
+            .map((e) => e.resourcePreEvent?.metadata)
+            .filter((m) => m && !["same", "read"].includes(m.op))
+            .map((m) => [m!.op, m!.type, m!.urn.split("::").pop()])
+            .sort();
+        expect(changed).toEqual([
+            ["update", "kubernetes:apps/v1:Deployment", "demo-web-deployment"],
+            ["update", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "demo-web-hpa"],
+        ]);
+        const up = await s.stack.up({ onOutput: progress("up edit") });
+        expect(up.summary.resourceChanges).toMatchObject({ update: 2 });
+        const web = getJson("deployments").find((d) => d.metadata.name === "web");
+        expect(web.metadata.uid).toBe(before); // updated in place, not replaced
+        expect(web.spec.template.spec.containers[0].env).toContainEqual({ name: "FEATURE_GREETING", value: "hello" });
+        expect(getJson("horizontalpodautoscalers.autoscaling")[0].spec.minReplicas).toBe(3);
+    });
+
+    it("a change that would replace the PVC fails before anything changes", async () => {
+        const before = JSON.stringify(getJson("persistentvolumeclaims").map((p) => [p.metadata.uid, p.spec.accessModes]));
+        // What only the engine changes (controllers such as the HPA change replicas, never these).
+        const engineOwned = () =>
+            JSON.stringify([
+                getJson("deployments").map((d) => [d.metadata.name, d.spec.template]),
+                ["networkpolicies", "secrets", "services", "horizontalpodautoscalers.autoscaling"].map((k) => getJson(k).map((o) => [o.metadata.name, o.metadata.uid, o.spec ?? o.data])),
+            ]);
+        const objects = engineOwned();
+        await s.stack.setConfig("berth:volumes", { value: JSON.stringify({ pgdata: { access: "ReadWriteMany" } }) });
+        await expect(s.stack.up({ onOutput: progress("up data loss") })).rejects.toThrow(
+            /berth: stack "e2e-k8s-[a-z0-9]+" refuses to lose data:\s+- volume pgdata: access ReadWriteOnce -> ReadWriteMany would replace the volume and lose its data; to allow it, set volumes\.pgdata\.allowDataLoss: true/,
+        );
+        expect(JSON.stringify(getJson("persistentvolumeclaims").map((p) => [p.metadata.uid, p.spec.accessModes]))).toBe(before);
+        expect(engineOwned()).toBe(objects);
+        await s.stack.removeConfig("berth:volumes");
+        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after revert") });
     });
 
     it("destroy leaves only the retained namespace and PVC, and a second up adopts the PVC", async () => {
