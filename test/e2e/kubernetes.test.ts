@@ -4,6 +4,8 @@
 // checked is read from the API server, not from Pulumi's outputs.
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2eStack, REPO, RUN_ID, newStack, progress, requireTool, run } from "./engine";
@@ -22,16 +24,19 @@ function getJson(kind: string): any[] {
 }
 const names = (items: any[]) => items.map((i) => i.metadata.name).sort();
 
+beforeAll(() => {
+    const cluster = path.join(REPO, "scripts/cluster");
+    requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
+    const env = run("bash", [cluster, "env"]);
+    kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
+    kubectlBin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
+});
+
 describe("kubernetes target: staging-like stack on a local API server", () => {
     let s: E2eStack;
     let pvcUid = "";
 
     beforeAll(async () => {
-        const cluster = path.join(REPO, "scripts/cluster");
-        requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
-        const env = run("bash", [cluster, "env"]);
-        kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
-        kubectlBin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
         // Nothing of this run's name may exist before it starts.
         expect(() => kubectl("get", "namespace", NS)).toThrow(/NotFound/);
         s = await newStack(
@@ -176,5 +181,58 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const up = await s.stack.up({ onOutput: progress("up again") });
         expect(up.summary.result).toBe("succeeded");
         expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid, p.status.phase])).toEqual([["pgdata", pvcUid, "Bound"]]);
+    });
+});
+
+describe("kubernetes target: prod's own stack config, with protected volumes", () => {
+    const PROD_NS = `berth-e2e-prod-${RUN_ID}`;
+    const PROD_STACK = `e2e-prod-${RUN_ID}`;
+    let s: E2eStack;
+
+    beforeAll(async () => {
+        // stacks/Pulumi.prod.yaml as it is, pointed at the local cluster and a per-run namespace.
+        const prod = yaml.load(fs.readFileSync(path.join(REPO, "stacks/Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+        const config: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(prod.config)) config[k.replace(/^berth:/, "")] = v;
+        config.kubernetes = { ...(config.kubernetes as object), kubeconfig, context: "berth-local", namespace: PROD_NS };
+        expect(config.protectVolumes).toBe(true);
+        expect(() => kubectl("get", "namespace", PROD_NS)).toThrow(/NotFound/);
+        s = await newStack(PROD_STACK, config, { dbPassword: PASSWORD });
+    });
+
+    afterAll(async () => {
+        if (!s) return;
+        try {
+            run("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", PROD_STACK], s.env);
+            await s.stack.destroy({ onOutput: progress("prod destroy") });
+        } finally {
+            await s.remove();
+            try {
+                kubectl("delete", "namespace", PROD_NS, "--wait=true", "--timeout=120s");
+            } catch {
+                // already gone
+            }
+        }
+    });
+
+    it("deploys prod's replicas, resources and scaling", async () => {
+        await s.stack.up({ onOutput: progress("prod up") });
+        const get = (kind: string) => JSON.parse(kubectl("get", kind, "-n", PROD_NS, "-o", "json")).items as any[];
+        const hpa = get("horizontalpodautoscalers.autoscaling");
+        expect(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas])).toEqual([["web", 3, 10]]);
+        const deps = get("deployments");
+        expect(deps.find((d) => d.metadata.name === "worker").spec.replicas).toBe(2);
+        expect(deps.find((d) => d.metadata.name === "db").spec.template.spec.containers[0].resources).toEqual({
+            requests: { cpu: "250m", memory: "256Mi" },
+            limits: { cpu: "1", memory: "1Gi" },
+        });
+    });
+
+    it("the engine refuses to delete the protected volume", async () => {
+        await expect(s.stack.destroy({ onOutput: progress("prod destroy (refused)") })).rejects.toThrow(
+            /demo-pgdata-pvc.*(protected|protect)/s,
+        );
+        const pvcs = JSON.parse(kubectl("get", "pvc", "-n", PROD_NS, "-o", "json")).items as any[];
+        expect(pvcs.map((p) => [p.metadata.name, p.status.phase])).toEqual([["pgdata", "Bound"]]);
     });
 });
