@@ -4,9 +4,12 @@
 import { App } from "./components/app";
 import { demo } from "./services/demo";
 
-const app = new App("demo", { spec: demo });
-
-export const target = app.target;
-export const url = app.urls.apply((u) => u.web);
-// berth reads this back on the next run: a change that would replace a volume fails before anything changes.
-export const berth = app.manifest;
+export = async () => {
+    const app = await App.create("demo", { spec: demo });
+    return {
+        target: app.target,
+        url: app.urls.apply((u) => u.web),
+        // berth reads this back on the next run: a change that would replace a volume fails before anything changes.
+        berth: app.manifest,
+    };
+};

@@ -4,7 +4,9 @@
  * `Network`, `Volume` and `Service` component per entry on the stack's target.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Manifest, dataSafetyGuard, manifestOf } from "./datasafety";
+import { checkDataSafety } from "./datasafety";
+import { contextHash } from "./images";
+import { Manifest, manifestOf } from "./manifest";
 import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
 import { AppInput, NetworkSpec, VolumeSpec } from "./spec";
@@ -56,6 +58,40 @@ export class Service extends pulumi.ComponentResource {
     }
 }
 
+/** The validated description with the stack's overrides applied, and its manifest. */
+function plan(args: AppArgs): { ctx: DeployContext; manifest: Manifest } {
+    const stackName = pulumi.getStack();
+    const { app, stack } = validate(stackName, args.spec, args.config);
+    const services: Record<string, ResolvedService> = {};
+    for (const [svcName, svc] of Object.entries(app.services)) {
+        const o = stack.services[svcName] ?? {};
+        const scaling = o.scaling ?? svc.scaling;
+        const replicas = o.replicas ?? svc.replicas;
+        services[svcName] = {
+            ...svc,
+            env: { ...svc.env, ...o.env },
+            resources: o.resources ?? svc.resources,
+            scaling,
+            replicas,
+            name: svcName,
+            fixedReplicas: scaling ? scaling.min : replicas,
+        };
+    }
+    const ctx: DeployContext = {
+        project: pulumi.getProject(),
+        stack: stackName,
+        config: stack,
+        services,
+        networks: { default: { internal: false }, ...app.networks },
+        volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, { ...spec, ...stack.volumes[v] }])),
+    };
+    const manifest = manifestOf(stack.target, ctx, (s) => {
+        const b = services[s].build;
+        return b ? `build ${b.context}@${contextHash(b.context)}` : services[s].image!;
+    });
+    return { ctx, manifest };
+}
+
 export class App extends pulumi.ComponentResource {
     /** The services, by name. */
     readonly services: Readonly<Record<string, Service>>;
@@ -65,48 +101,32 @@ export class App extends pulumi.ComponentResource {
     /** A plain description of what was deployed; export it as the stack output `berth` (data safety, summaries). */
     readonly manifest: Manifest;
 
+    /**
+     * Validates the description, checks that nothing would lose data (the last
+     * deployed manifest against this one), then builds the app. Throws before
+     * registering anything when either check fails. The program's entry point.
+     */
+    static async create(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions): Promise<App> {
+        const { ctx, manifest } = plan(args);
+        await checkDataSafety(ctx, manifest);
+        return new App(name, args, opts);
+    }
+
+    /** Builds the app without the data-safety check (App.create runs it first). */
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input changes nothing.
-        const stackName = pulumi.getStack();
-        const { app, stack } = validate(stackName, args.spec, args.config);
+        const { ctx, manifest } = plan(args);
         super("berth:app:App", name, {}, opts);
-
-        const services: Record<string, ResolvedService> = {};
-        for (const [svcName, svc] of Object.entries(app.services)) {
-            const o = stack.services[svcName] ?? {};
-            const scaling = o.scaling ?? svc.scaling;
-            const replicas = o.replicas ?? svc.replicas;
-            services[svcName] = {
-                ...svc,
-                env: { ...svc.env, ...o.env },
-                resources: o.resources ?? svc.resources,
-                scaling,
-                replicas,
-                name: svcName,
-                fixedReplicas: scaling ? scaling.min : replicas,
-            };
-        }
-        const ctx: DeployContext = {
-            project: pulumi.getProject(),
-            stack: stackName,
-            config: stack,
-            services,
-            networks: { default: { internal: false }, ...app.networks },
-            volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, { ...spec, ...stack.volumes[v] }])),
-        };
-        this.manifest = manifestOf(stack.target, ctx);
-        // Every target feeds this into its first resources: nothing registers if data would be lost.
-        const guard = dataSafetyGuard(ctx, this.manifest, this);
-        const target: Target = stack.target === "docker" ? dockerTarget(name, ctx, this, guard) : kubernetesTarget(name, ctx, this, guard);
+        const services = ctx.services;
+        this.manifest = manifest;
+        const target: Target = ctx.config.target === "docker" ? dockerTarget(name, ctx, this) : kubernetesTarget(name, ctx, this);
         this.target = target.kind;
 
         const usedNetworks = new Set(Object.values(services).flatMap((s) => s.networks));
-        
         for (const [netName, spec] of Object.entries(ctx.networks)) {
             if (!usedNetworks.has(netName)) continue;
             new Network(`${name}-${netName}`, { spec, target }, { parent: this });
         }
-        
         for (const [volName, spec] of Object.entries(ctx.volumes)) {
             new Volume(`${name}-${volName}`, { spec, target }, { parent: this });
         }

@@ -4,16 +4,16 @@
  * `allowDataLoss: true`.
  *
  * How: the app publishes a plain manifest as the stack output `berth`
- * (index.ts exports it). The next run reads its own stack's last outputs
+ * (index.ts exports it). `App.create` reads its own stack's last outputs
  * with the engine's builtin `pulumi:pulumi:readStackOutputs` invoke (what a
  * StackReference reads, without a resource whose recorded outputs would show
  * as drift on every refresh), compares each volume's identity (the fields whose
- * change makes the target replace it) and rejects a changed identity. The
- * check is an input of the first resources every target registers (the
- * Kubernetes namespace, the Docker networks and volumes), so when it fails no
- * resource of the app is registered, in a preview or an update.
+ * change makes the target replace it) and throws on a changed identity before
+ * it constructs the app: no resource of the app is registered, in a preview
+ * or an update.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Manifest } from "./manifest";
 import { DeployContext } from "./target";
 
 export class BerthDataLossError extends Error {
@@ -21,28 +21,6 @@ export class BerthDataLossError extends Error {
         super(`berth: stack "${stack}" refuses to lose data:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "BerthDataLossError";
     }
-}
-
-/** What the app publishes about itself, for the data-safety check and for preview summaries. */
-export interface Manifest {
-    readonly target: "docker" | "kubernetes";
-    readonly volumes: Record<string, { identity: Record<string, string>; retain: boolean; allowDataLoss: boolean }>;
-}
-
-/** The fields whose change replaces a volume on each target. */
-export function volumeIdentity(kind: "docker" | "kubernetes", ctx: DeployContext, volume: string): Record<string, string> {
-    const spec = ctx.volumes[volume];
-    return kind === "docker"
-        ? { name: `${ctx.project}-${ctx.stack}-${volume}`, driver: "local" }
-        : { namespace: ctx.config.kubernetes!.namespace, name: volume, access: spec.access };
-}
-
-export function manifestOf(kind: "docker" | "kubernetes", ctx: DeployContext): Manifest {
-    const volumes: Manifest["volumes"] = {};
-    for (const [name, spec] of Object.entries(ctx.volumes)) {
-        volumes[name] = { identity: volumeIdentity(kind, ctx, name), retain: spec.retain, allowDataLoss: spec.allowDataLoss };
-    }
-    return { target: kind, volumes };
 }
 
 /** Problems between the last deployed manifest and this one; empty when nothing would lose data. */
@@ -67,18 +45,13 @@ export function dataLossProblems(previous: Manifest | undefined, next: Manifest)
 export const READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs";
 
 /**
- * An output that resolves to "ok" once the last deployed manifest is read and
- * nothing would lose data, and rejects with BerthDataLossError otherwise.
+ * Reads the stack's last deployed manifest and throws BerthDataLossError if
+ * the next one would replace a volume that does not allow data loss.
  */
-export function dataSafetyGuard(ctx: DeployContext, next: Manifest, parent: pulumi.Resource): pulumi.Output<string> {
-    const last = pulumi.runtime.invokeOutput<{ outputs?: { berth?: Manifest } }>(
-        READ_STACK_OUTPUTS,
-        { name: `${pulumi.getOrganization()}/${ctx.project}/${ctx.stack}` },
-        { parent },
-    );
-    return last.apply((r) => {
-        const problems = dataLossProblems(r.outputs?.berth, next);
-        if (problems.length > 0) throw new BerthDataLossError(ctx.stack, problems);
-        return "ok";
-    });
+export async function checkDataSafety(ctx: DeployContext, next: Manifest): Promise<void> {
+    const last = (await pulumi.runtime.invoke(READ_STACK_OUTPUTS, { name: `${pulumi.getOrganization()}/${ctx.project}/${ctx.stack}` })) as {
+        outputs?: { berth?: Manifest };
+    };
+    const problems = dataLossProblems(last.outputs?.berth, next);
+    if (problems.length > 0) throw new BerthDataLossError(ctx.stack, problems);
 }

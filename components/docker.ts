@@ -89,12 +89,10 @@ export function haproxyConfig(svc: ResolvedService): string {
     return lines.join("\n") + "\n";
 }
 
-export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource, guard: pulumi.Output<string>): Target {
+export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const dc = ctx.config.docker;
     const provider = dc.host ? new docker.Provider(`${appName}-docker`, { host: dc.host }, { parent: app }) : undefined;
     const prefix = `${ctx.project}-${ctx.stack}`;
-    // Names wait for the data-safety guard, so nothing registers when data would be lost.
-    const guarded = (name: string) => guard.apply(() => name);
     const labels = (extra: Record<string, string>) =>
         Object.entries({ "berth.dev/project": ctx.project, "berth.dev/stack": ctx.stack, ...extra }).map(([label, value]) => ({ label, value }));
     const networks: Record<string, docker.Network> = {};
@@ -108,7 +106,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             const net = name.slice(appName.length + 1);
             networks[net] = new docker.Network(
                 `${name}-net`,
-                { name: guarded(`${prefix}-${net}`), driver: "bridge", internal: spec.internal, attachable: false, ipv6: false, labels: labels({ "berth.dev/network": net }) },
+                { name: `${prefix}-${net}`, driver: "bridge", internal: spec.internal, attachable: false, ipv6: false, labels: labels({ "berth.dev/network": net }) },
                 { parent, provider },
             );
             return networks[net];
@@ -118,7 +116,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             const vol = name.slice(appName.length + 1);
             volumes[vol] = new docker.Volume(
                 `${name}-vol`,
-                { name: guarded(`${prefix}-${vol}`), driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
+                { name: `${prefix}-${vol}`, driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
                 { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
             );
             return volumes[vol];
@@ -138,7 +136,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                     {
                         // The tag is the build context's content hash: a changed context is a new
                         // image reference, which replaces the containers; an unchanged one is not.
-                        imageName: guarded(`${prefix}-${svc.name}:${contextHash(svc.build.context)}`),
+                        imageName: `${prefix}-${svc.name}:${contextHash(svc.build.context)}`,
                         build: { context: svc.build.context, dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined },
                         skipPush: true,
                     },
@@ -146,7 +144,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                 );
                 image = built.imageName;
             } else {
-                image = new docker.RemoteImage(`${appName}-${svc.name}-image`, { name: guarded(svc.image!), keepLocally: true }, { parent, provider }).imageId;
+                image = new docker.RemoteImage(`${appName}-${svc.name}-image`, { name: svc.image!, keepLocally: true }, { parent, provider }).imageId;
             }
 
             const cfg = new pulumi.Config("berth");
@@ -213,7 +211,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             if (published.length > 0) {
                 lbImage ??= new docker.Image(
                     `${appName}-lb-image`,
-                    { imageName: guarded(`${prefix}-lb:${contextHash(LB_CONTEXT)}`), build: { context: LB_CONTEXT }, skipPush: true },
+                    { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT }, skipPush: true },
                     { parent: app, provider },
                 );
                 const lb = new docker.Container(

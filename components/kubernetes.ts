@@ -46,7 +46,7 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
     return { requests: pick("request"), limits: pick("limit") };
 }
 
-export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource, guard: pulumi.Output<string>): Target {
+export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const kc = ctx.config.kubernetes!;
     const ns = kc.namespace;
     const provider = new k8s.Provider(
@@ -57,8 +57,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
     const anyRetained = Object.values(ctx.volumes).some((v) => v.retain);
     const namespace = new k8s.core.v1.Namespace(
         `${appName}-ns`,
-        // The name waits for the data-safety guard: every other object depends on the namespace.
-        { metadata: { name: guard.apply(() => ns), labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack }, annotations: ADOPT } },
+        { metadata: { name: ns, labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/stack": ctx.stack }, annotations: ADOPT } },
         { parent: app, provider, retainOnDelete: anyRetained },
     );
     const base = { provider, dependsOn: [namespace] };

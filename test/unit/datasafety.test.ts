@@ -1,27 +1,26 @@
 // A change that would replace a deployed volume fails before any resource of
 // the app is registered, unless that volume allows data loss.
 import { describe, expect, it } from "vitest";
-import { dataLossProblems, Manifest } from "../../components/datasafety";
+import { dataLossProblems } from "../../components/datasafety";
+import { Manifest } from "../../components/manifest";
 import { demo } from "../../services/demo";
 import { render } from "./harness";
 
 const k8s = { target: "kubernetes", kubernetes: { namespace: "berth-test", registry: "127.0.0.1:5000" } };
 const deployed: Manifest = {
     target: "kubernetes",
+    exposure: "NodePort",
+    services: {},
     volumes: { pgdata: { identity: { namespace: "berth-test", name: "pgdata", access: "ReadWriteOnce" }, retain: true, allowDataLoss: false } },
 };
 
-/** Renders and collects the errors that surface from the program's async registrations. */
-async function renderCatching(config: Record<string, unknown>) {
-    const errors: string[] = [];
-    const onRejection = (e: unknown) => errors.push(String((e as Error)?.message ?? e));
-    process.on("unhandledRejection", onRejection);
+/** Renders against a deployed manifest; returns what registered and the error, if any. */
+async function renderAgainstDeployed(config: Record<string, unknown>) {
     try {
         const r = await render(demo, config, { secrets: { dbPassword: "x" }, previousOutputs: { berth: deployed } });
-        await new Promise((res) => setTimeout(res, 50));
-        return { r, errors };
-    } finally {
-        process.off("unhandledRejection", onRejection);
+        return { r, error: undefined, registered: r.resources };
+    } catch (e) {
+        return { r: undefined, error: e as Error, registered: (e as { registered: unknown[] }).registered };
     }
 }
 
@@ -37,19 +36,20 @@ describe("data safety", () => {
         expect(dataLossProblems(deployed, allowed)).toEqual([]);
     });
 
-    it("registers no Kubernetes object when a change would replace the PVC", async () => {
-        const { r, errors } = await renderCatching({ ...k8s, volumes: { pgdata: { access: "ReadWriteMany" } } });
-        expect(errors.join("\n")).toContain('berth: stack "test" refuses to lose data:\n  - volume pgdata: access ReadWriteOnce -> ReadWriteMany would replace the volume');
-        const k8sObjects = r.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "pulumi:providers:kubernetes");
-        expect(k8sObjects.map((x) => x.name)).toEqual([]);
+    it("registers nothing at all when a change would replace the PVC", async () => {
+        const { error, registered } = await renderAgainstDeployed({ ...k8s, volumes: { pgdata: { access: "ReadWriteMany" } } });
+        expect(error?.message).toBe(
+            'berth: stack "test" refuses to lose data:\n  - volume pgdata: access ReadWriteOnce -> ReadWriteMany would replace the volume and lose its data; to allow it, set volumes.pgdata.allowDataLoss: true (or berth:volumes.pgdata.allowDataLoss in the stack)',
+        );
+        expect(registered).toEqual([]);
     });
 
     it("goes ahead when the volume allows data loss, or nothing forcing changed", async () => {
-        const allowed = await renderCatching({ ...k8s, volumes: { pgdata: { access: "ReadWriteMany", allowDataLoss: true } } });
-        expect(allowed.errors).toEqual([]);
-        expect(allowed.r.byName("demo-pgdata-pvc").inputs.spec.accessModes).toEqual(["ReadWriteMany"]);
-        const same = await renderCatching(k8s);
-        expect(same.errors).toEqual([]);
-        expect(same.r.byName("demo-ns").inputs.metadata.name).toBe("berth-test");
+        const allowed = await renderAgainstDeployed({ ...k8s, volumes: { pgdata: { access: "ReadWriteMany", allowDataLoss: true } } });
+        expect(allowed.error).toBeUndefined();
+        expect(allowed.r!.byName("demo-pgdata-pvc").inputs.spec.accessModes).toEqual(["ReadWriteMany"]);
+        const same = await renderAgainstDeployed(k8s);
+        expect(same.error).toBeUndefined();
+        expect(same.r!.byName("demo-ns").inputs.metadata.name).toBe("berth-test");
     });
 });

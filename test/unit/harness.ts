@@ -82,7 +82,15 @@ export async function render(
     };
     const outputs: Record<string, unknown> = {};
     try {
-        const app = new App("demo", { spec }, { transformations: [record] });
+        let app: App;
+        try {
+            app = await App.create("demo", { spec }, { transformations: [record] });
+        } catch (e) {
+            // What was registered before the rejection (the tests expect nothing).
+            await settle(() => resources.length);
+            (e as { registered?: Recorded[] }).registered = resources;
+            throw e;
+        }
         app.urls.apply((u) => (outputs.urls = u));
         await settle(() => resources.length);
     } finally {

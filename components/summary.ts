@@ -1,0 +1,185 @@
+/**
+ * Preview summaries a reviewer can read: what happens to the app, in plain
+ * words, from the real engine's preview events and the app's manifest (the
+ * last deployed one against the one the preview would deploy). Secret values
+ * never appear: the manifest holds only secret names, and the engine's diffs
+ * are reduced to which properties change.
+ */
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { Manifest, ServiceManifest } from "./manifest";
+
+export interface StackPreview {
+    readonly stack: string;
+    /** The engine's events for the preview (Automation API onEvent). */
+    readonly events: EngineEvent[];
+    /** The last deployed manifest (stack output `berth`), if any. */
+    readonly previous?: Manifest;
+    /** The manifest the preview would deploy, if the program ran. */
+    readonly next?: Manifest;
+    /** The preview's error, if it failed (e.g. berth refusing to lose data). */
+    readonly error?: string;
+}
+
+export interface Summary {
+    readonly markdown: string;
+    /** Findings that must stop a merge: data loss without allowDataLoss, a failed preview. */
+    readonly blocking: string[];
+    readonly danger: string[];
+}
+
+const CHANGING = new Set(["create", "update", "replace", "delete", "create-replacement", "delete-replaced"]);
+const VOLUME_TYPES = new Set(["docker:index/volume:Volume", "kubernetes:core/v1:PersistentVolumeClaim"]);
+
+interface Change {
+    op: string;
+    type: string;
+    name: string;
+    urn: string;
+    keys: string[];
+}
+
+function changes(events: EngineEvent[]): Change[] {
+    const out = new Map<string, Change>();
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m || !CHANGING.has(m.op)) continue;
+        const op = m.op === "create-replacement" || m.op === "delete-replaced" ? "replace" : m.op;
+        const keys = [...new Set([...(m.diffs ?? []), ...Object.keys(m.detailedDiff ?? {})])].sort();
+        out.set(m.urn, { op, type: m.type, name: m.urn.split("::").pop()!, urn: m.urn, keys });
+    }
+    return [...out.values()];
+}
+
+function list<T>(a: T[] | undefined): T[] {
+    return a ?? [];
+}
+
+/** What changed in one service, in words. */
+export function describeService(name: string, before: ServiceManifest | undefined, after: ServiceManifest | undefined): string[] {
+    if (!before && after) return [`new service (${after.image}, ${after.scaling ? `${after.scaling.min}..${after.scaling.max} replicas` : `${after.replicas} replicas`})`];
+    if (before && !after) return ["**service deleted**"];
+    if (!before || !after) return [];
+    const words: string[] = [];
+    if (before.image !== after.image) words.push(`image ${before.image} -> ${after.image}`);
+    // With a scaling rule on both sides, replicas follow it (the rule's line says what changes).
+    if (before.replicas !== after.replicas && !(before.scaling && after.scaling)) words.push(`replicas ${before.replicas} -> ${after.replicas}`);
+    const sc = (s?: ServiceManifest["scaling"]) => (s ? `${s.min}..${s.max}${s.cpuPercent ? ` at ${s.cpuPercent}% cpu` : ""}${s.memoryPercent ? ` at ${s.memoryPercent}% memory` : ""}` : "none");
+    if (sc(before.scaling) !== sc(after.scaling)) words.push(`scaling rule ${sc(before.scaling)} -> ${sc(after.scaling)}`);
+    for (const k of Object.keys(after.env).sort()) {
+        if (!(k in before.env)) words.push(`new env var ${k}`);
+        else if (before.env[k] !== after.env[k]) words.push(`env var ${k} changed`);
+    }
+    for (const k of Object.keys(before.env).sort()) if (!(k in after.env)) words.push(`env var ${k} removed`);
+    for (const k of list(after.secrets)) if (!list(before.secrets).includes(k)) words.push(`new secret ${k}`);
+    for (const k of list(before.secrets)) if (!list(after.secrets).includes(k)) words.push(`secret ${k} removed`);
+    const pub = (s: ServiceManifest) => s.ports.filter((p) => p.publish !== undefined).map((p) => `${p.publish}->${p.port}`).sort().join(",");
+    if (pub(before) !== pub(after)) words.push(`published ports ${pub(before) || "none"} -> ${pub(after) || "none"}`);
+    for (const k of new Set([...Object.keys(before.probes), ...Object.keys(after.probes)])) {
+        if (before.probes[k] !== after.probes[k]) words.push(`${k} check ${before.probes[k] ?? "none"} -> ${after.probes[k] ?? "none"}`);
+    }
+    return words;
+}
+
+function serviceOf(c: Change, services: string[]): string | undefined {
+    if (!c.urn.includes("berth:app:Service")) return undefined;
+    return services.filter((s) => c.name.endsWith(`-${s}`) || c.name.includes(`-${s}-`)).sort((a, b) => b.length - a.length)[0];
+}
+
+function diagram(m: Manifest, changed: Set<string>): string {
+    const id = (kind: string, n: string) => `${kind}_${n.replace(/[^a-zA-Z0-9]/g, "_")}`;
+    const lines = ["```mermaid", "graph LR"];
+    const nets = new Set(Object.values(m.services).flatMap((s) => s.networks));
+    for (const n of nets) lines.push(`  subgraph ${id("net", n)}["network ${n}"]`, ...Object.entries(m.services).filter(([, s]) => s.networks[0] === n).map(([name]) => `    ${id("svc", name)}["${name}"]`), "  end");
+    for (const [name, s] of Object.entries(m.services)) {
+        for (const p of s.ports) if (p.publish !== undefined) lines.push(`  ${id("pub", `${name}${p.publish}`)}(("${m.exposure}:${p.publish}")) --> ${id("svc", name)}`);
+        for (const v of s.volumes) lines.push(`  ${id("svc", name)} --- ${id("vol", v.split(":")[0])}[("volume ${v.split(":")[0]}")]`);
+    }
+    lines.push("  classDef changed fill:#ffe4a8,stroke:#c77700,stroke-width:2px");
+    for (const c of changed) lines.push(`  class ${c} changed`);
+    lines.push("```");
+    return lines.join("\n");
+}
+
+export function summarize(p: StackPreview): Summary {
+    const cs = changes(p.events);
+    const count = (op: string) => cs.filter((c) => c.op === op).length;
+    const danger: string[] = [];
+    const blocking: string[] = [];
+
+    if (p.error) {
+        const refused = /refuses to lose data:([\s\S]*?)(\n\s*at |$)/.exec(p.error);
+        if (refused) {
+            for (const line of refused[1].split("\n").map((l) => l.replace(/^\s*-\s*/, "").trim()).filter(Boolean)) {
+                const m = /^volume (\S+): (.*)$/.exec(line);
+                const text = m ? `**volume ${m[1]} would be REPLACED (its data lost)**: ${m[2].split(" would replace")[0]}. **Blocked**: the volume does not allow data loss` : line;
+                danger.push(text);
+                blocking.push(text);
+            }
+        } else {
+            const first = p.error.split("\n").find((l) => /error:|Error/.test(l)) ?? p.error.split("\n")[0];
+            blocking.push(`the preview failed: ${first.trim()}`);
+        }
+    }
+
+    const before = p.previous;
+    const after = p.next;
+    for (const c of cs) {
+        if (VOLUME_TYPES.has(c.type) && (c.op === "replace" || c.op === "delete")) {
+            const vol = Object.keys(after?.volumes ?? before?.volumes ?? {}).find((v) => c.name.includes(`-${v}-`)) ?? c.name;
+            const allowed = after?.volumes[vol]?.allowDataLoss ?? false;
+            const text = `**volume ${vol} would be ${c.op === "replace" ? "REPLACED" : "DELETED"}** (${c.type.split(":").pop()} ${c.name})${allowed ? " (allowDataLoss is set)" : ""}`;
+            danger.push(text);
+            if (!allowed && c.op === "replace") blocking.push(text);
+        }
+    }
+    const names = [...new Set([...Object.keys(before?.services ?? {}), ...Object.keys(after?.services ?? {})])].sort();
+    for (const n of names) {
+        const b = before?.services[n];
+        const a = after?.services[n];
+        if (b && !a && after) danger.push(`**service ${n} would be deleted**${b.volumes.length ? ` (it holds volume ${b.volumes.join(", ")})` : ""}`);
+        if (a && b && a.replicas === 0 && b.replicas > 0) danger.push(`**service ${n} drops to zero replicas**`);
+        if (a && a.ports.some((x) => x.publish !== undefined) && after && /^(0\.0\.0\.0|LoadBalancer)$/.test(after.exposure) && (!b || before?.exposure !== after.exposure || !b.ports.some((x) => x.publish !== undefined))) {
+            danger.push(`**service ${n} is published beyond this host** (${after.exposure})`);
+        }
+    }
+
+    const md: string[] = [`## berth preview: \`${p.stack}\``, ""];
+    if (danger.length || blocking.length) {
+        md.push("### ⚠️ Danger", "");
+        for (const d of new Set([...danger, ...blocking])) md.push(`- ${d}`);
+        md.push("");
+    }
+    md.push("| create | update | replace | delete |", "|---:|---:|---:|---:|", `| ${count("create")} | ${count("update")} | ${count("replace")} | ${count("delete")} |`, "");
+    const changedIds = new Set<string>();
+    const perService: string[] = [];
+    for (const n of names) {
+        const words = describeService(n, before?.services[n], after?.services[n]);
+        const res = cs.filter((c) => serviceOf(c, names) === n);
+        if (words.length === 0 && res.length === 0) continue;
+        changedIds.add(`svc_${n.replace(/[^a-zA-Z0-9]/g, "_")}`);
+        // The engine shows which keys of a Secret change, never their values.
+        for (const c of res.filter((x) => x.type.endsWith(":Secret"))) {
+            for (const k of new Set(c.keys.map((key) => /^(?:string)?[dD]ata\.(.+)$/.exec(key)?.[1]).filter((x): x is string => !!x))) {
+                words.push(`secret ${k} value changed (not shown)`);
+            }
+        }
+        const how = [...new Set(res.map((c) => `${c.op} ${c.type.split(":").pop()}`))];
+        perService.push(`- **${n}**: ${[...words, ...(words.length ? [] : how)].join("; ")}${words.length && how.length ? ` (${how.join(", ")})` : ""}`);
+    }
+    for (const c of cs.filter((x) => VOLUME_TYPES.has(x.type))) {
+        const vol = Object.keys(after?.volumes ?? {}).find((v) => c.name.includes(`-${v}-`));
+        if (vol) changedIds.add(`vol_${vol}`);
+    }
+    if (p.error && blocking.length) for (const v of Object.keys(before?.volumes ?? {})) if (p.error.includes(`volume ${v}:`)) changedIds.add(`vol_${v}`);
+    md.push("### What changes", "");
+    md.push(...(perService.length ? perService : ["- nothing in the app changes"]), "");
+    const other = cs.filter((c) => !serviceOf(c, names));
+    if (other.length) {
+        md.push("<details><summary>Other resources</summary>", "");
+        for (const c of other) md.push(`- ${c.op} ${c.type} \`${c.name}\`${c.keys.length ? ` (${c.keys.slice(0, 6).join(", ")})` : ""}`);
+        md.push("", "</details>", "");
+    }
+    const shape = after ?? before;
+    if (shape) md.push("### The app", "", diagram(shape, changedIds), "");
+    return { markdown: md.join("\n"), blocking, danger };
+}

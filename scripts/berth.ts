@@ -1,0 +1,97 @@
+/**
+ * berth's command line (npm run summary / npm run drift).
+ *
+ *   berth summary STACK...   preview each stack with the real engine and print a
+ *                            markdown summary; exits 1 on a blocking finding
+ *                            (data loss without allowDataLoss, a failed preview)
+ *   berth drift STACK        preview, and refresh in preview-only mode (state is
+ *                            not rewritten); exits 1 when either shows any change
+ *
+ * Runs with berth's environment (scripts/env); stacks other than dev need
+ * PULUMI_CONFIG_PASSPHRASE like any pulumi command.
+ */
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as path from "path";
+import { Manifest } from "../components/manifest";
+import { StackPreview, summarize } from "../components/summary";
+
+const REPO = path.resolve(__dirname, "..");
+
+async function open(name: string, base: NodeJS.ProcessEnv = process.env): Promise<Stack> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+    if (name === "dev" && !env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) env.PULUMI_CONFIG_PASSPHRASE = "berth-dev-stack-local-only";
+    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: env });
+    return Stack.select(name, ws);
+}
+
+/** Runs the real engine's preview of a stack and collects what the summary needs. */
+export async function previewStack(name: string, env?: NodeJS.ProcessEnv): Promise<StackPreview> {
+    const stack = await open(name, env);
+    const events: EngineEvent[] = [];
+    const previous = (await stack.outputs()).berth?.value as Manifest | undefined;
+    let error: string | undefined;
+    try {
+        await stack.preview({ onEvent: (e) => events.push(e), diff: true });
+    } catch (e) {
+        error = String((e as Error).message ?? e);
+    }
+    // In a preview the stack's own outputs event still carries the last deployed
+    // values; the App component's last outputs event carries the new manifest.
+    const app = events
+        .map((e) => e.resOutputsEvent?.metadata)
+        .filter((m) => m?.type === "berth:app:App")
+        .pop()?.new?.outputs as { manifest?: Manifest } | undefined;
+    return { stack: name, events, previous, next: app?.manifest, error };
+}
+
+async function main(argv: string[]): Promise<number> {
+    const [cmd, ...rest] = argv;
+    const outIdx = rest.indexOf("--out");
+    const out = outIdx >= 0 ? rest.splice(outIdx, 2)[1] : undefined;
+    if ((cmd !== "summary" && cmd !== "drift") || rest.length === 0 || (cmd === "drift" && rest.length !== 1)) {
+        console.error("usage: berth summary STACK... [--out FILE] | berth drift STACK");
+        return 2;
+    }
+    const parts: string[] = [];
+    let failed = false;
+    for (const name of rest) {
+        process.stderr.write(`berth: previewing ${name} with the real engine...\n`);
+        const p = await previewStack(name);
+        const s = summarize(p);
+        parts.push(s.markdown);
+        if (cmd === "summary" && s.blocking.length) failed = true;
+        if (cmd === "drift") {
+            const changed = p.events.some((e) => {
+                const op = e.resourcePreEvent?.metadata.op;
+                return op !== undefined && op !== "same" && op !== "read";
+            });
+            process.stderr.write(`berth: refreshing ${name} in preview-only mode (state is not rewritten)...\n`);
+            const refreshEvents: EngineEvent[] = [];
+            await (await open(name)).refresh({ previewOnly: true, onEvent: (e) => refreshEvents.push(e) });
+            // A refresh step's outcome is on its outputs event: "same", or what the live object would change.
+            const drifted = refreshEvents
+                .map((e) => e.resOutputsEvent?.metadata)
+                .filter((m) => m && !["same", "read", "refresh"].includes(m.op))
+                .map((m) => `${m!.op} ${m!.type} ${m!.urn.split("::").pop()}${m!.detailedDiff ? ` (${Object.keys(m!.detailedDiff).join(", ")})` : ""}`);
+            if (drifted.length) parts.push(["### Drift found by refresh", "", ...drifted.map((d) => `- ${d}`)].join("\n"));
+            if (changed || drifted.length || p.error) failed = true;
+            parts.push(failed ? `**drift: ${name} differs from its program or its state**` : `no drift: ${name} matches its program and the live resources`);
+        }
+    }
+    const md = parts.join("\n\n");
+    if (out) fs.writeFileSync(out, md + "\n");
+    process.stdout.write(md + "\n");
+    return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(`berth: ${(e as Error).message ?? e}`);
+            process.exit(2);
+        },
+    );
+}
