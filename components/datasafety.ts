@@ -16,7 +16,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Manifest } from "./manifest";
 import { DeployContext } from "./target";
 
-export class BerthDataLossError extends Error {
+/** A RunError: the engine shows its message without a stack trace. */
+export class BerthDataLossError extends pulumi.RunError {
     constructor(stack: string, problems: string[]) {
         super(`berth: stack "${stack}" refuses to lose data:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "BerthDataLossError";

@@ -107,9 +107,13 @@ export function summarize(p: StackPreview): Summary {
     const blocking: string[] = [];
 
     if (p.error) {
-        const refused = /refuses to lose data:([\s\S]*?)(\n\s*at |$)/.exec(p.error);
-        if (refused) {
-            for (const line of refused[1].split("\n").map((l) => l.replace(/^\s*-\s*/, "").trim()).filter(Boolean)) {
+        // berth's refusal: "refuses to lose data:" followed by one "  - volume ..." line per volume.
+        const at = p.error.indexOf("refuses to lose data:");
+        if (at >= 0) {
+            const following = p.error.slice(at).split("\n").slice(1);
+            const end = following.findIndex((l) => !/^\s*- /.test(l));
+            const items = following.slice(0, end < 0 ? following.length : end).map((l) => l.replace(/^\s*-\s*/, "").trim());
+            for (const line of new Set(items)) {
                 const m = /^volume (\S+): (.*)$/.exec(line);
                 const text = m ? `**volume ${m[1]} would be REPLACED (its data lost)**: ${m[2].split(" would replace")[0]}. **Blocked**: the volume does not allow data loss` : line;
                 danger.push(text);

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { AppInput, AppSpec, appSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
-export class BerthInputError extends Error {
+/** A RunError: the engine shows its message without a stack trace. */
+export class BerthInputError extends pulumi.RunError {
     constructor(
         readonly stack: string,
         readonly problems: string[],
