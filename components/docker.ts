@@ -64,6 +64,7 @@ export function haproxyConfig(svc: ResolvedService): string {
         "  mode http",
         "  log global",
         "  option httplog",
+        "  option dontlognull",
         "  retries 3",
         "  option redispatch",
         "  timeout connect 2s",

@@ -41,5 +41,5 @@ step() {
 
 # json_field FILE EXPR: read a field of a package.json with the project's node.
 json_field() {
-  node -e 'const p=require(process.argv[1]); const v=process.argv[2].split(".").reduce((o,k)=>o&&o[k],p); if(v===undefined)process.exit(3); console.log(v)' "$1" "$2"
+  node -e 'const p=require(require("path").resolve(process.argv[1])); const v=process.argv[2].split(".").reduce((o,k)=>o&&o[k],p); if(v===undefined)process.exit(3); console.log(v)' "$1" "$2"
 }

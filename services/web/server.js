@@ -8,6 +8,8 @@ const { Pool } = require("pg");
 const { createClient } = require("redis");
 
 const pool = new Pool({ max: 4, connectionTimeoutMillis: 2000 });
+// An idle client dropped by the server (e.g. a db restart) is discarded and replaced.
+pool.on("error", (e) => console.error("postgres:", e.message));
 const redis = createClient({ url: process.env.REDIS_URL });
 redis.on("error", (e) => console.error("redis:", e.message));
 
@@ -38,8 +40,12 @@ const server = http.createServer(async (req, res) => {
     }
 });
 
-// Finish in-flight requests on SIGTERM, so a rolling replacement drops none.
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
+// Finish in-flight requests on SIGTERM, so a rolling replacement drops none;
+// idle keep-alive connections (the load balancer's) are closed at once.
+process.on("SIGTERM", () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+});
 
 init()
     .then(() => server.listen(8080, () => console.log("web listening on :8080")))

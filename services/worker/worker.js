@@ -5,7 +5,10 @@ const { Pool } = require("pg");
 const { createClient } = require("redis");
 
 const pool = new Pool({ max: 2 });
+// An idle client dropped by the server (e.g. a db restart) is discarded and replaced.
+pool.on("error", (e) => console.error("postgres:", e.message));
 const redis = createClient({ url: process.env.REDIS_URL });
+redis.on("error", (e) => console.error("redis:", e.message));
 let stopping = false;
 process.on("SIGTERM", () => (stopping = true));
 
@@ -15,7 +18,15 @@ process.on("SIGTERM", () => (stopping = true));
     console.log("worker waiting for jobs");
     while (!stopping) {
         const item = await redis.brPop("berth:jobs", 2);
-        if (item) await pool.query("INSERT INTO jobs_done (job) VALUES ($1)", [item.element]);
+        if (!item) continue;
+        try {
+            await pool.query("INSERT INTO jobs_done (job) VALUES ($1)", [item.element]);
+        } catch (e) {
+            // Postgres is away (e.g. restarting): put the job back where it was taken from, retry shortly.
+            await redis.rPush("berth:jobs", item.element);
+            console.error("job requeued:", e.message);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
     }
     await redis.quit();
     await pool.end();
