@@ -77,3 +77,40 @@ export const progress = (label: string) => (line: string) => {
     const l = line.trimEnd();
     if (l) process.stdout.write(`[${label}] ${l}\n`);
 };
+
+export interface LocalCluster {
+    kubeconfig: string;
+    kubectl(...args: string[]): string;
+    /** The items of a kind in a namespace, as the API server holds them. */
+    items(kind: string, namespace: string): any[];
+}
+
+/** The local cluster (scripts/cluster); fails, never skips, when it is not running. */
+export function localCluster(): LocalCluster {
+    const cluster = path.join(REPO, "scripts/cluster");
+    requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
+    const env = run("bash", [cluster, "env"]);
+    const kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
+    const bin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
+    const kubectl = (...args: string[]) => run(bin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...args]);
+    return { kubeconfig, kubectl, items: (kind, ns) => JSON.parse(kubectl("get", kind, "-n", ns, "-o", "json")).items };
+}
+
+/**
+ * Destroys an e2e stack and removes it; then deletes its namespace, which
+ * (with its PVCs) berth retains by design, so the test removes it itself.
+ */
+export async function teardown(s: E2eStack | undefined, cluster: LocalCluster, namespace: string, before?: () => void): Promise<void> {
+    if (!s) return;
+    try {
+        before?.();
+        await s.stack.destroy({ onOutput: progress(`${s.name} destroy`) });
+    } finally {
+        await s.remove();
+        try {
+            cluster.kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=120s");
+        } catch {
+            // already gone
+        }
+    }
+}

@@ -8,28 +8,20 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, REPO, RUN_ID, newStack, progress, requireTool, run } from "./engine";
+import { E2eStack, LocalCluster, REPO, RUN_ID, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+let cluster: LocalCluster;
 let kubeconfig = "";
-let kubectlBin = "";
-
-function kubectl(...args: string[]): string {
-    return run(kubectlBin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...args]);
-}
-function getJson(kind: string): any[] {
-    return JSON.parse(kubectl("get", kind, "-n", NS, "-o", "json")).items;
-}
+const kubectl = (...args: string[]) => cluster.kubectl(...args);
+const getJson = (kind: string) => cluster.items(kind, NS);
 const names = (items: any[]) => items.map((i) => i.metadata.name).sort();
 
 beforeAll(() => {
-    const cluster = path.join(REPO, "scripts/cluster");
-    requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
-    const env = run("bash", [cluster, "env"]);
-    kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
-    kubectlBin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
+    cluster = localCluster();
+    kubeconfig = cluster.kubeconfig;
 });
 
 describe("kubernetes target: staging-like stack on a local API server", () => {
@@ -49,20 +41,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         );
     });
 
-    afterAll(async () => {
-        if (!s) return;
-        try {
-            await s.stack.destroy({ onOutput: progress("destroy") });
-        } finally {
-            await s.remove();
-            // The namespace and the PVC are retained by design; the test removes them itself.
-            try {
-                kubectl("delete", "namespace", NS, "--wait=true", "--timeout=120s");
-            } catch {
-                // already gone
-            }
-        }
-    });
+    afterAll(() => teardown(s, cluster, NS));
 
     it("up converges with the provider's real awaits", async () => {
         const up = await s.stack.up({ onOutput: progress("up") });
@@ -200,24 +179,11 @@ describe("kubernetes target: prod's own stack config, with protected volumes", (
         s = await newStack(PROD_STACK, config, { dbPassword: PASSWORD });
     });
 
-    afterAll(async () => {
-        if (!s) return;
-        try {
-            run("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", PROD_STACK], s.env);
-            await s.stack.destroy({ onOutput: progress("prod destroy") });
-        } finally {
-            await s.remove();
-            try {
-                kubectl("delete", "namespace", PROD_NS, "--wait=true", "--timeout=120s");
-            } catch {
-                // already gone
-            }
-        }
-    });
+    afterAll(() => teardown(s, cluster, PROD_NS, () => run("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", PROD_STACK], s.env)));
 
     it("deploys prod's replicas, resources and scaling", async () => {
         await s.stack.up({ onOutput: progress("prod up") });
-        const get = (kind: string) => JSON.parse(kubectl("get", kind, "-n", PROD_NS, "-o", "json")).items as any[];
+        const get = (kind: string) => cluster.items(kind, PROD_NS);
         const hpa = get("horizontalpodautoscalers.autoscaling");
         expect(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas])).toEqual([["web", 3, 10]]);
         const deps = get("deployments");

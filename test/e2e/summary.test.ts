@@ -3,11 +3,10 @@
 // summarised for a reviewer. The markdown is checked for each fact and for the
 // absence of secret values; the CLI's exit code for a blocking finding too.
 import { randomBytes } from "crypto";
-import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { previewStack } from "../../scripts/berth";
-import { E2eStack, REPO, RUN_ID, newStack, progress, requireTool, run } from "./engine";
+import { E2eStack, LocalCluster, RUN_ID, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-sum-${RUN_ID}`;
 const STACK = `e2e-sum-${RUN_ID}`;
@@ -16,17 +15,15 @@ const NEW_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 
 describe("preview summaries and drift checks on a deployed stack", () => {
     let s: E2eStack;
+    let cluster: LocalCluster;
     let kubectl: (...a: string[]) => string;
     const summary = async () => summarize(await previewStack(STACK, s.env));
     const setServices = (v: unknown) => s.stack.setConfig("berth:services", { value: JSON.stringify(v) });
 
     beforeAll(async () => {
-        const cluster = path.join(REPO, "scripts/cluster");
-        requireTool("the local Kubernetes cluster", () => run("bash", [cluster, "status"]), "start it with `npm run cluster:start` (npm test does)");
-        const env = run("bash", [cluster, "env"]);
-        const kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
-        const bin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
-        kubectl = (...a) => run(bin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...a]);
+        cluster = localCluster();
+        const kubeconfig = cluster.kubeconfig;
+        kubectl = cluster.kubectl;
         expect(() => kubectl("get", "namespace", NS)).toThrow(/NotFound/);
         s = await newStack(
             STACK,
@@ -36,19 +33,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         await s.stack.up({ onOutput: progress("sum up") });
     });
 
-    afterAll(async () => {
-        if (!s) return;
-        try {
-            await s.stack.destroy({ onOutput: progress("sum destroy") });
-        } finally {
-            await s.remove();
-            try {
-                kubectl("delete", "namespace", NS, "--wait=true", "--timeout=120s");
-            } catch {
-                // already gone
-            }
-        }
-    });
+    afterAll(() => teardown(s, cluster, NS));
 
     it("says nothing changes right after up, and the drift check passes", async () => {
         const sum = await summary();
