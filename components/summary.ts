@@ -157,7 +157,8 @@ export function summarize(p: StackPreview): Summary {
     const changedIds = new Set<string>();
     const perService: string[] = [];
     for (const n of names) {
-        const words = describeService(n, before?.services[n], after?.services[n]);
+        // Without the next manifest (the program stopped early) nothing can be said of the services.
+        const words = after ? describeService(n, before?.services[n], after.services[n]) : [];
         const res = cs.filter((c) => serviceOf(c, names) === n);
         if (words.length === 0 && res.length === 0) continue;
         changedIds.add(`svc_${n.replace(/[^a-zA-Z0-9]/g, "_")}`);
@@ -175,8 +176,11 @@ export function summarize(p: StackPreview): Summary {
         if (vol) changedIds.add(`vol_${vol}`);
     }
     if (p.error && blocking.length) for (const v of Object.keys(before?.volumes ?? {})) if (p.error.includes(`volume ${v}:`)) changedIds.add(`vol_${v}`);
+    if (!after) for (const id of [...changedIds]) if (id.startsWith("svc_")) changedIds.delete(id);
     md.push("### What changes", "");
-    md.push(...(perService.length ? perService : ["- nothing in the app changes"]), "");
+    if (!after && p.error) md.push("- the program stopped before it described the app: what else would change shows once the blocking findings above are resolved");
+    else md.push(...(perService.length ? perService : ["- nothing in the app changes"]));
+    md.push("");
     const other = cs.filter((c) => !serviceOf(c, names));
     if (other.length) {
         md.push("<details><summary>Other resources</summary>", "");

@@ -48,9 +48,14 @@ describe("summary wording", () => {
             "",
             "Resources:",
         ].join("\n");
-        const s = summarize({ stack: "dev", events: [], previous: manifest({ web }), error });
+        const previous = { ...manifest({ web }), volumes: { pgdata: { identity: { name: "pgdata", access: "ReadWriteOnce" }, retain: true, allowDataLoss: false } } };
+        const s = summarize({ stack: "dev", events: [], previous, error });
         expect(s.blocking).toEqual(["**volume pgdata would be REPLACED (its data lost)**: access ReadWriteOnce -> ReadWriteMany. **Blocked**: the volume does not allow data loss"]);
         expect(s.markdown.split("\n").slice(0, 5).join("\n")).toContain("### ⚠️ Danger");
+        // The program stopped early: no service is said to be deleted for lack of a next manifest.
+        expect(s.markdown).not.toContain("service deleted");
+        expect(s.markdown).toContain("- the program stopped before it described the app");
+        expect(s.markdown).toContain("class vol_pgdata changed");
     });
 
     it("counts replacements, names deleted services and publishing beyond the host, and hides secret values", () => {
