@@ -39,12 +39,13 @@ toolchain_versions() {
   export PULUMI_VERSION DOCKER_PLUGIN_VERSION K8S_PLUGIN_VERSION BERTH_TOOLS
 }
 
-# A Go build in a fresh wrapper module. Args: OUT_BIN GOMOD_BODY PKG LDFLAGS [TAGS]
+# A Go build in a fresh wrapper module. Args: OUT_BIN GOMOD_BODY PKG@VERSION LDFLAGS [TAGS]
 _go_wrapper_build() {
   local out=$1 gomod=$2 pkg=$3 ldflags=$4 tags=${5:-}
   local work; work=$(mktemp -d "$BERTH_CACHE/build.XXXXXX")
   printf '%s\n' "$gomod" >"$work/go.mod"
-  (cd "$work" && go get "$pkg" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$work/out" "$pkg") || { rm -rf "$work"; return 1; }
+  # go get takes path@version; go build takes the package path the wrapper now requires.
+  (cd "$work" && go get "$pkg" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$work/out" "${pkg%@*}") || { rm -rf "$work"; return 1; }
   mv -f "$work/out" "$out"
   rm -rf "$work"
 }
