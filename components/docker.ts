@@ -14,7 +14,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { contextHash } from "./images";
+import { contextHash, dockerVolumeName } from "./images";
 import { Check, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
 
@@ -117,7 +117,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             const vol = name.slice(appName.length + 1);
             volumes[vol] = new docker.Volume(
                 `${name}-vol`,
-                { name: `${prefix}-${vol}`, driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
+                { name: dockerVolumeName(ctx, vol), driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
                 { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
             );
             return volumes[vol];

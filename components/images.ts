@@ -8,8 +8,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { DeployContext, ResolvedService } from "./target";
 
-/** sha256 over the relative paths and contents of every file under dir, first 12 hex digits. */
+const hashes = new Map<string, string>();
+
+/**
+ * sha256 over the relative paths and contents of every file under dir, first
+ * 12 hex digits. Read once per folder and program run (the manifest and the
+ * target both ask).
+ */
 export function contextHash(dir: string): string {
+    const known = hashes.get(dir);
+    if (known) return known;
     const h = createHash("sha256");
     const walk = (d: string) => {
         for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -22,7 +30,14 @@ export function contextHash(dir: string): string {
         }
     };
     walk(dir);
-    return h.digest("hex").slice(0, 12);
+    const hash = h.digest("hex").slice(0, 12);
+    hashes.set(dir, hash);
+    return hash;
+}
+
+/** The Docker name of a stack's volume, `<project>-<stack>-<volume>`: deterministic, so a later up finds retained data. */
+export function dockerVolumeName(ctx: DeployContext, volume: string): string {
+    return `${ctx.project}-${ctx.stack}-${volume}`;
 }
 
 /** The image a Kubernetes workload references. */

@@ -5,6 +5,7 @@
  * one back for its data-safety check (datasafety.ts) and diffs two of them for
  * preview summaries (summary.ts).
  */
+import { dockerVolumeName } from "./images";
 import { Check } from "./spec";
 import { DeployContext } from "./target";
 
@@ -35,7 +36,7 @@ export interface Manifest {
 export function volumeIdentity(kind: "docker" | "kubernetes", ctx: DeployContext, volume: string): Record<string, string> {
     const spec = ctx.volumes[volume];
     return kind === "docker"
-        ? { name: `${ctx.project}-${ctx.stack}-${volume}`, driver: "local" }
+        ? { name: dockerVolumeName(ctx, volume), driver: "local" }
         : { namespace: ctx.config.kubernetes!.namespace, name: volume, access: spec.access };
 }
 
