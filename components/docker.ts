@@ -229,6 +229,9 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                         privileged: false,
                         securityOpts: ["no-new-privileges"],
                         capabilities: { drops: ["ALL"], adds: published.some((p) => p.publish! < 1024) ? ["NET_BIND_SERVICE"] : undefined },
+                        // Limits like any service's (the policy pack asks every container for them).
+                        memory: 256,
+                        cpus: "0.5",
                         destroyGraceSeconds: 10,
                         labels: labels({ "berth.dev/service": svc.name, "berth.dev/role": "load-balancer" }),
                     },

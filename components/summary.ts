@@ -18,13 +18,33 @@ export interface StackPreview {
     readonly next?: Manifest;
     /** The preview's error, if it failed (e.g. berth refusing to lose data). */
     readonly error?: string;
+    /** The policy pack config the preview used (path), if any. */
+    readonly policyConfig?: string;
 }
 
 export interface Summary {
     readonly markdown: string;
-    /** Findings that must stop a merge: data loss without allowDataLoss, a failed preview. */
+    /** Findings that must stop a merge: data loss without allowDataLoss, a mandatory policy, a failed preview. */
     readonly blocking: string[];
     readonly danger: string[];
+    /** The policy pack's findings, one line each. */
+    readonly policies: string[];
+}
+
+/** The policy pack's violations in a preview, in words, mandatory first. */
+export function policyFindings(events: EngineEvent[]): { level: "mandatory" | "advisory"; text: string }[] {
+    const seen = new Set<string>();
+    const out: { level: "mandatory" | "advisory"; text: string }[] = [];
+    for (const e of events) {
+        const v = e.policyEvent;
+        if (!v) continue;
+        const level = v.enforcementLevel === "mandatory" ? "mandatory" : "advisory";
+        // The message repeats the policy's description on its first line; the finding is the rest.
+        const finding = v.message.split("\n").slice(1).join(" ").trim() || v.message.trim();
+        const text = `[${level}] ${v.policyName}: ${finding}`;
+        if (!seen.has(text)) out.push({ level, text }), seen.add(text);
+    }
+    return out.sort((a, b) => (a.level === b.level ? 0 : a.level === "mandatory" ? -1 : 1));
 }
 
 const CHANGING = new Set(["create", "update", "replace", "delete", "create-replacement", "delete-replaced"]);
@@ -105,6 +125,8 @@ export function summarize(p: StackPreview): Summary {
     const count = (op: string) => cs.filter((c) => c.op === op).length;
     const danger: string[] = [];
     const blocking: string[] = [];
+    const findings = policyFindings(p.events);
+    for (const f of findings) if (f.level === "mandatory") blocking.push(`policy ${f.text}`);
 
     if (p.error) {
         // berth's refusal: "refuses to lose data:" followed by one "  - volume ..." line per volume.
@@ -119,7 +141,8 @@ export function summarize(p: StackPreview): Summary {
                 danger.push(text);
                 blocking.push(text);
             }
-        } else {
+        } else if (!findings.some((f) => f.level === "mandatory")) {
+            // A mandatory policy fails the preview too; its finding already says why.
             const first = p.error.split("\n").find((l) => /error:|Error/.test(l)) ?? p.error.split("\n")[0];
             blocking.push(`the preview failed: ${first.trim()}`);
         }
@@ -153,6 +176,10 @@ export function summarize(p: StackPreview): Summary {
         for (const d of new Set([...danger, ...blocking])) md.push(`- ${d}`);
         md.push("");
     }
+    md.push("### Policies", "");
+    if (findings.length) md.push(...findings.map((f) => `- ${f.level === "mandatory" ? "❌" : "⚠️"} ${f.text}`));
+    else md.push("- ✅ no findings");
+    md.push(`- enforcement: ${p.policyConfig ?? "the pack's defaults (advisory)"}`, "");
     md.push("| create | update | replace | delete |", "|---:|---:|---:|---:|", `| ${count("create")} | ${count("update")} | ${count("replace")} | ${count("delete")} |`, "");
     const changedIds = new Set<string>();
     const perService: string[] = [];
@@ -189,5 +216,5 @@ export function summarize(p: StackPreview): Summary {
     }
     const shape = after ?? before;
     if (shape) md.push("### The app", "", diagram(shape, changedIds), "");
-    return { markdown: md.join("\n"), blocking, danger };
+    return { markdown: md.join("\n"), blocking, danger, policies: findings.map((f) => f.text) };
 }

@@ -1,11 +1,16 @@
 /**
  * berth's command line (npm run summary / npm run drift).
  *
- *   berth summary STACK...   preview each stack with the real engine and print a
- *                            markdown summary; exits 1 on a blocking finding
- *                            (data loss without allowDataLoss, a failed preview)
+ *   berth summary STACK...   preview each stack with the real engine and berth's
+ *                            policy pack, and print a markdown summary; exits 1
+ *                            on a blocking finding (data loss without
+ *                            allowDataLoss, a mandatory policy, a failed preview)
  *   berth drift STACK        preview, and refresh in preview-only mode (state is
  *                            not rewritten); exits 1 when either shows any change
+ *
+ * The policy pack's enforcement for a stack comes from policies/config/<stack>.json,
+ * or from the file that --policy-config names; without either, every policy is
+ * advisory (the pack's own default).
  *
  * Runs with berth's environment (scripts/env); stacks other than dev need
  * PULUMI_CONFIG_PASSPHRASE like any pulumi command.
@@ -17,6 +22,18 @@ import { Manifest } from "../components/manifest";
 import { StackPreview, summarize } from "../components/summary";
 
 const REPO = path.resolve(__dirname, "..");
+/** berth's policy pack, started by the engine as an executable analyzer (policies/analyzer says why). */
+export const POLICY_PACK = path.join(REPO, "policies", "analyzer");
+
+/** The policy config of a stack: the one named, else policies/config/<stack>.json if there is one. */
+export function policyConfigFor(stack: string, named?: string): string | undefined {
+    if (named) {
+        if (!fs.existsSync(named)) throw new Error(`--policy-config ${named}: no such file (the files berth has are in policies/config/)`);
+        return path.resolve(named);
+    }
+    const own = path.join(REPO, "policies", "config", `${stack}.json`);
+    return fs.existsSync(own) ? own : undefined;
+}
 
 async function open(name: string, base: NodeJS.ProcessEnv = process.env): Promise<Stack> {
     const env: Record<string, string> = {};
@@ -27,13 +44,18 @@ async function open(name: string, base: NodeJS.ProcessEnv = process.env): Promis
 }
 
 /** Runs the real engine's preview of a stack and collects what the summary needs. */
-export async function previewStack(name: string, env?: NodeJS.ProcessEnv): Promise<StackPreview> {
+export async function previewStack(name: string, env?: NodeJS.ProcessEnv, policyConfig = policyConfigFor(name)): Promise<StackPreview> {
     const stack = await open(name, env);
     const events: EngineEvent[] = [];
     const previous = (await stack.outputs()).berth?.value as Manifest | undefined;
     let error: string | undefined;
     try {
-        await stack.preview({ onEvent: (e) => events.push(e), diff: true });
+        await stack.preview({
+            onEvent: (e) => events.push(e),
+            diff: true,
+            policyPacks: [POLICY_PACK],
+            policyPackConfigs: policyConfig ? [policyConfig] : undefined,
+        });
     } catch (e) {
         error = String((e as Error).message ?? e);
     }
@@ -43,22 +65,25 @@ export async function previewStack(name: string, env?: NodeJS.ProcessEnv): Promi
         .map((e) => e.resOutputsEvent?.metadata)
         .filter((m) => m?.type === "berth:app:App")
         .pop()?.new?.outputs as { manifest?: Manifest } | undefined;
-    return { stack: name, events, previous, next: app?.manifest, error };
+    const policyConfigName = policyConfig ? path.relative(REPO, policyConfig) : undefined;
+    return { stack: name, events, previous, next: app?.manifest, error, policyConfig: policyConfigName };
 }
 
 async function main(argv: string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     const outIdx = rest.indexOf("--out");
     const out = outIdx >= 0 ? rest.splice(outIdx, 2)[1] : undefined;
+    const pcIdx = rest.indexOf("--policy-config");
+    const policyConfig = pcIdx >= 0 ? rest.splice(pcIdx, 2)[1] : undefined;
     if ((cmd !== "summary" && cmd !== "drift") || rest.length === 0 || (cmd === "drift" && rest.length !== 1)) {
-        console.error("usage: berth summary STACK... [--out FILE] | berth drift STACK");
+        console.error("usage: berth summary STACK... [--out FILE] [--policy-config FILE] | berth drift STACK [--policy-config FILE]");
         return 2;
     }
     const parts: string[] = [];
     let failed = false;
     for (const name of rest) {
         process.stderr.write(`berth: previewing ${name} with the real engine...\n`);
-        const p = await previewStack(name);
+        const p = await previewStack(name, undefined, policyConfigFor(name, policyConfig));
         const s = summarize(p);
         parts.push(s.markdown);
         if (cmd === "summary" && s.blocking.length) failed = true;

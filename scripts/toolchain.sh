@@ -127,6 +127,21 @@ ensure_plugin() {
     pulumi plugin install resource "$name" "$version" --file "$bin"
 }
 
+# pulumi-resource-pulumi-nodejs, the shell script that the official CLI ships
+# beside its binaries to run Pulumi dynamic providers (berth's image builds),
+# taken from the sdk/v3 module of the language host (nodejs/dist) and put beside
+# the CLI, where the engine looks for it.
+ensure_node_scripts() {
+  local dist
+  dist=$(cd "$BERTH_CACHE" && GOFLAGS= go mod download -json "github.com/pulumi/pulumi/sdk/v3@$BERTH_LANGHOST_SDK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/nodejs/dist
+  [ -f "$dist/pulumi-resource-pulumi-nodejs" ] || fail "find the dynamic provider script" "$dist has no pulumi-resource-pulumi-nodejs" \
+    "check that go mod download github.com/pulumi/pulumi/sdk/v3@$BERTH_LANGHOST_SDK_VERSION works"
+  if ! cmp -s "$dist/pulumi-resource-pulumi-nodejs" "$BERTH_TOOLS/bin/pulumi-resource-pulumi-nodejs"; then
+    install -m 0755 "$dist/pulumi-resource-pulumi-nodejs" "$BERTH_TOOLS/bin/pulumi-resource-pulumi-nodejs"
+  fi
+  say "dynamic provider host: $BERTH_TOOLS/bin/pulumi-resource-pulumi-nodejs"
+}
+
 ensure_toolchain() {
   toolchain_versions
   export PULUMI_HOME=${PULUMI_HOME:-$BERTH_CACHE/pulumi-home}
@@ -144,6 +159,7 @@ ensure_toolchain() {
   ensure_bin pulumi-resource-kubernetes "$K8S_PLUGIN_VERSION" build_k8s_provider "$BERTH_CACHE/providers"
   PATH="$BERTH_TOOLS/bin:$PATH"
   ensure_plugin kubernetes "$K8S_PLUGIN_VERSION" "$BERTH_CACHE/providers/pulumi-resource-kubernetes"
+  ensure_node_scripts
 
   # pulumi-resource-docker: no Go module of it is served here (see the top of
   # this file). A binary you have (from the official release, or built where

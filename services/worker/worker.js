@@ -3,6 +3,12 @@
 "use strict";
 const { Pool } = require("pg");
 const { createClient } = require("redis");
+const fs = require("fs");
+
+// The readiness check (services/demo.ts) reads this file's age: the loop
+// touches it every pass, so a stuck worker stops being ready.
+const ALIVE = "/tmp/worker-alive";
+const alive = () => fs.writeFileSync(ALIVE, String(Date.now()));
 
 const pool = new Pool({ max: 2 });
 // An idle client dropped by the server (e.g. a db restart) is discarded and replaced.
@@ -17,6 +23,7 @@ process.on("SIGTERM", () => (stopping = true));
     await redis.connect();
     console.log("worker waiting for jobs");
     while (!stopping) {
+        alive();
         const item = await redis.brPop("berth:jobs", 2);
         if (!item) continue;
         try {

@@ -5,7 +5,7 @@
 import { randomBytes } from "crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
-import { previewStack } from "../../scripts/berth";
+import { policyConfigFor, previewStack } from "../../scripts/berth";
 import { E2eStack, LocalCluster, RUN_ID, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-sum-${RUN_ID}`;
@@ -17,7 +17,9 @@ describe("preview summaries and drift checks on a deployed stack", () => {
     let s: E2eStack;
     let cluster: LocalCluster;
     let kubectl: (...a: string[]) => string;
-    const summary = async () => summarize(await previewStack(STACK, s.env));
+    // The stack plays staging: staging's policy config makes every policy mandatory.
+    const summary = async () => summarize(await previewStack(STACK, s.env, policyConfigFor("staging")));
+    const cli = (cmd: string) => run("node", ["-r", "ts-node/register/transpile-only", "scripts/berth.ts", cmd, STACK, "--policy-config", "policies/config/staging.json"], s.env);
     const setServices = (v: unknown) => s.stack.setConfig("berth:services", { value: JSON.stringify(v) });
 
     beforeAll(async () => {
@@ -40,7 +42,9 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.markdown).toContain("- nothing in the app changes");
         expect(sum.markdown).toContain("| 0 | 0 | 0 | 0 |");
         expect(sum.blocking).toEqual([]);
-        const drift = run("node", ["-r", "ts-node/register/transpile-only", "scripts/berth.ts", "drift", STACK], { ...s.env, PULUMI_CONFIG_PASSPHRASE: s.env.PULUMI_CONFIG_PASSPHRASE });
+        expect(sum.policies).toEqual([]);
+        expect(sum.markdown).toContain("### Policies\n\n- ✅ no findings\n- enforcement: policies/config/staging.json");
+        const drift = cli("drift");
         expect(drift).toContain(`no drift: ${STACK} matches its program and the live resources`);
     });
 
@@ -59,6 +63,8 @@ describe("preview summaries and drift checks on a deployed stack", () => {
     });
 
     it("puts a blocked volume replacement first, and the CLI exits non-zero", async () => {
+        // A branch that scales web and touches the db volume.
+        await setServices({ web: { scaling: { min: 3, max: 6, cpuPercent: 70 } } });
         await s.stack.setConfig("berth:volumes", { value: JSON.stringify({ pgdata: { access: "ReadWriteMany" } }) });
         const sum = await summary();
         const lines = sum.markdown.split("\n");
@@ -66,17 +72,20 @@ describe("preview summaries and drift checks on a deployed stack", () => {
             "- **volume pgdata would be REPLACED (its data lost)**: access ReadWriteOnce -> ReadWriteMany. **Blocked**: the volume does not allow data loss",
         );
         expect(sum.markdown).toContain("class vol_pgdata changed");
+        // The pack's findings stand beside it (here: none).
+        expect(sum.markdown).toContain("### Policies\n\n- ✅ no findings");
         let code = 0;
         try {
-            run("node", ["-r", "ts-node/register/transpile-only", "scripts/berth.ts", "summary", STACK], s.env);
+            cli("summary");
         } catch (e) {
             code = (e as { status: number }).status;
         }
         expect(code).toBe(1);
         await s.stack.removeConfig("berth:volumes");
+        await s.stack.removeConfig("berth:services");
     });
 
-    it("flags a service published beyond the host and one dropped to zero replicas", async () => {
+    it("flags a service published beyond the host (a mandatory policy too) and one dropped to zero replicas", async () => {
         await s.stack.setConfig("berth:kubernetes", {
             value: JSON.stringify({ ...JSON.parse((await s.stack.getConfig("berth:kubernetes")).value), serviceType: "LoadBalancer" }),
         });
@@ -85,7 +94,17 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.danger).toContain("**service web is published beyond this host** (LoadBalancer)");
         expect(sum.danger).toContain("**service worker drops to zero replicas**");
         expect(sum.markdown).toContain("- **worker**: replicas 1 -> 0");
-        expect(sum.blocking).toEqual([]);
+        const finding = "[mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service; this stack allows ClusterIP, NodePort (berth:kubernetes.serviceType).";
+        expect(sum.policies).toEqual([finding]);
+        expect(sum.blocking).toEqual([`policy ${finding}`]);
+        expect(sum.markdown).toContain(`### Policies\n\n- ❌ ${finding}\n`);
+        let code = 0;
+        try {
+            cli("summary");
+        } catch (e) {
+            code = (e as { status: number }).status;
+        }
+        expect(code).toBe(1);
     });
 
     it("the drift check fails when a live object was changed behind the engine's back", async () => {
@@ -97,7 +116,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         let out = "";
         let code = 0;
         try {
-            run("node", ["-r", "ts-node/register/transpile-only", "scripts/berth.ts", "drift", STACK], s.env);
+            cli("drift");
         } catch (e) {
             code = (e as { status: number }).status;
             out = String((e as { stdout: string }).stdout);
