@@ -40,9 +40,7 @@ export function dockerVolumeName(ctx: DeployContext, volume: string): string {
     return `${ctx.project}-${ctx.stack}-${volume}`;
 }
 
-/** The image a Kubernetes workload references. */
-export function imageFor(svc: ResolvedService, ctx: DeployContext): string {
-    if (svc.image) return svc.image;
-    const registry = ctx.config.kubernetes?.registry;
-    return `${registry}/${ctx.project}-${svc.name}:${contextHash(svc.build!.context)}`;
+/** The registry repository of a built service's image: `<registry>/<project>-<service>`. */
+export function registryRepository(svc: ResolvedService, ctx: DeployContext): string {
+    return `${ctx.config.kubernetes?.registry}/${ctx.project}-${svc.name}`;
 }

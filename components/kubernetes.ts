@@ -4,14 +4,16 @@
  *
  *   network  -> NetworkPolicies (default deny; members of a network talk to each other; DNS)
  *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
- *   service  -> Deployment (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked)
+ *   service  -> Deployment (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked);
+ *               a built image is pushed to the stack's registry (registry.ts) and run by digest
  *
  * The namespace is retained on destroy whenever a volume is retained, since
  * deleting a namespace deletes the PVCs in it; the next up adopts both.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { imageFor } from "./images";
+import { contextHash, registryRepository } from "./images";
+import { RegistryImage } from "./registry";
 import { Check, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
 
@@ -168,7 +170,14 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 ...svc.volumes.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
                 ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: `${svc.name}-secrets` } }] : []),
             ];
-            const image = imageFor(svc, ctx);
+            // A built image is pushed to the stack's registry and run by digest.
+            const image: pulumi.Input<string> = svc.build
+                ? new RegistryImage(
+                      `${appName}-${svc.name}-image`,
+                      { context: svc.build.context, dockerfile: svc.build.dockerfile, repository: registryRepository(svc, ctx), tag: contextHash(svc.build.context) },
+                      { parent },
+                  ).ref
+                : svc.image!;
             // Dependents wait (at every start, not only the first deploy) until a
             // dependency that must be healthy answers on its Service, which
             // routes only to ready pods.

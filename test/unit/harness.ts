@@ -51,6 +51,8 @@ export async function render(
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: optsByName.get(args.name) ?? {} });
                 const state: Record<string, unknown> = { ...args.inputs };
                 if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.name}`;
+                // What the registry image's build and push would return: a digest reference.
+                if (args.type === "pulumi-nodejs:dynamic/berth:RegistryImage") state.ref = `${args.inputs.repository}@sha256:${"0".repeat(52)}${args.inputs.tag}`;
                 if (args.type === "kubernetes:core/v1:Service") {
                     state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
                 }

@@ -117,7 +117,11 @@ describe("kubernetes target, demo app", async () => {
         expect(JSON.stringify(r.byName("demo-web-deployment").inputs)).not.toContain("s3cret-value");
         expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         expect(pod.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
-        expect(c.image).toMatch(/^127\.0\.0\.1:5000\/berth-web:[0-9a-f]{12}$/);
+        // Built, pushed to the stack's registry, run by the digest the push returned.
+        const img = r.byName("demo-web-image").inputs;
+        expect(img).toMatchObject({ context: "services/web", repository: "127.0.0.1:5000/berth-web" });
+        expect(img.tag).toMatch(/^[0-9a-f]{12}$/);
+        expect(c.image).toBe(`127.0.0.1:5000/berth-web@sha256:${"0".repeat(52)}${img.tag}`);
         // web waits for healthy db and redis at every start.
         expect(pod.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
     });
