@@ -35,17 +35,20 @@ export function policyConfigFor(stack: string, named?: string): string | undefin
     return fs.existsSync(own) ? own : undefined;
 }
 
-async function open(name: string, base: NodeJS.ProcessEnv = process.env): Promise<Stack> {
+async function open(name: string, base: NodeJS.ProcessEnv = process.env, workDir = REPO): Promise<Stack> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
     if (name === "dev" && !env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) env.PULUMI_CONFIG_PASSPHRASE = "berth-dev-stack-local-only";
-    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: env });
+    const ws = await LocalWorkspace.create({ workDir, envVars: env });
     return Stack.select(name, ws);
 }
 
-/** Runs the real engine's preview of a stack and collects what the summary needs. */
-export async function previewStack(name: string, env?: NodeJS.ProcessEnv, policyConfig = policyConfigFor(name)): Promise<StackPreview> {
-    const stack = await open(name, env);
+/**
+ * Runs the real engine's preview of a stack and collects what the summary
+ * needs. workDir: the program to preview (default: this repo's).
+ */
+export async function previewStack(name: string, env?: NodeJS.ProcessEnv, policyConfig = policyConfigFor(name), workDir = REPO): Promise<StackPreview> {
+    const stack = await open(name, env, workDir);
     const events: EngineEvent[] = [];
     const previous = (await stack.outputs()).berth?.value as Manifest | undefined;
     let error: string | undefined;

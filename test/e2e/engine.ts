@@ -8,6 +8,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 export const REPO = path.resolve(__dirname, "../..");
@@ -45,14 +46,29 @@ export interface E2eStack {
     remove(): Promise<void>;
 }
 
-/** A fresh stack of the repo's program with the given `berth:*` config and secrets. */
+/**
+ * A pull request's branch: a copy of this repo's program (the demo's spec and
+ * services copied, everything else linked, stacks/ included) that `edit`
+ * changes. The caller removes it.
+ */
+export function branchOfProgram(edit: (dir: string) => void): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "berth-branch-"));
+    for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"]) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
+    fs.cpSync(path.join(REPO, "services"), path.join(dir, "services"), { recursive: true, filter: (src) => !src.includes("node_modules") });
+    for (const d of ["components", "node_modules", "stacks"]) fs.symlinkSync(path.join(REPO, d), path.join(dir, d));
+    edit(dir);
+    return dir;
+}
+
+/** A fresh stack of the repo's program (or of a branch of it) with the given `berth:*` config and secrets. */
 export async function newStack(
     name: string,
     config: Record<string, unknown>,
     secrets: Record<string, string>,
+    workDir = REPO,
 ): Promise<E2eStack> {
     const env = { ...berthEnv(), PULUMI_CONFIG_PASSPHRASE: `e2e-${RUN_ID}` };
-    const ws = await LocalWorkspace.create({ workDir: REPO, envVars: env });
+    const ws = await LocalWorkspace.create({ workDir, envVars: env });
     const existing = (await ws.listStacks()).map((s) => s.name);
     if (existing.includes(name)) throw new Error(`stack ${name} exists before the test started: a per-run name must be new`);
     const stack = await Stack.create(name, ws);

@@ -3,10 +3,13 @@
 // summarised for a reviewer. The markdown is checked for each fact and for the
 // absence of secret values; the CLI's exit code for a blocking finding too.
 import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2eStack, LocalCluster, RUN_ID, localCluster, newStack, progress, run, teardown } from "./engine";
+import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-sum-${RUN_ID}`;
 const STACK = `e2e-sum-${RUN_ID}`;
@@ -72,6 +75,8 @@ describe("preview summaries and drift checks on a deployed stack", () => {
             "- **volume pgdata would be REPLACED (its data lost)**: access ReadWriteOnce -> ReadWriteMany. **Blocked**: the volume does not allow data loss",
         );
         expect(sum.markdown).toContain("class vol_pgdata changed");
+        // Kept for a reader: what this branch's summary renders as.
+        fs.writeFileSync(path.join(os.tmpdir(), "berth-e2e-summary-example.md"), sum.markdown);
         // The pack's findings stand beside it (here: none).
         expect(sum.markdown).toContain("### Policies\n\n- ✅ no findings");
         let code = 0;
@@ -123,5 +128,26 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         }
         expect(code).toBe(1);
         expect(out).toMatch(/### Drift found by refresh\n\n- update kubernetes:networking.k8s.io\/v1:NetworkPolicy demo-default-deny/);
+    });
+
+    it("reads a branch that deletes a service and changes an image's build", async () => {
+        const branch = branchOfProgram((dir) => {
+            const demo = path.join(dir, "services/demo.ts");
+            const src = fs.readFileSync(demo, "utf8").replace(/\n {8}worker: \{[\s\S]*?\n {8}\},/, "");
+            expect(src).not.toMatch(/worker:/);
+            fs.writeFileSync(demo, src);
+            fs.appendFileSync(path.join(dir, "services/web/server.js"), "\n// changed on the branch\n");
+        });
+        try {
+            const sum = summarize(await previewStack(STACK, s.env, policyConfigFor("staging"), branch));
+            expect(sum.danger).toContain("**service worker would be deleted**");
+            expect(sum.markdown).toContain("- **worker**: **service deleted**");
+            const web = /- \*\*web\*\*: image build services\/web@([0-9a-f]{12}) -> build services\/web@([0-9a-f]{12})/.exec(sum.markdown);
+            expect(web, sum.markdown).not.toBeNull();
+            expect(web![1]).not.toBe(web![2]);
+            expect(sum.blocking).toEqual([]);
+        } finally {
+            fs.rmSync(branch, { recursive: true, force: true });
+        }
     });
 });
