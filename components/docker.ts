@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { contextHash, dockerVolumeName } from "./images";
 import { Check, NetworkSpec, VolumeSpec } from "./spec";
-import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
+import { DeployContext, ResolvedService, ServiceHandle, Target, mountedBy } from "./target";
 
 /** The image the generated load balancers run (HAProxy from Debian). */
 export const LB_CONTEXT = path.join(__dirname, "lb");
@@ -97,7 +97,8 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
     const labels = (extra: Record<string, string>) =>
         Object.entries({ "berth.dev/project": ctx.project, "berth.dev/stack": ctx.stack, ...extra }).map(([label, value]) => ({ label, value }));
     const networks: Record<string, docker.Network> = {};
-    const volumes: Record<string, docker.Volume> = {};
+    /** Per volume: one docker.Volume, or one per replica (perReplica), by ordinal. */
+    const volumes: Record<string, docker.Volume[]> = {};
     let lbImage: docker.Image | undefined;
 
     return {
@@ -115,10 +116,19 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
 
         volume(name: string, spec: VolumeSpec, parent) {
             const vol = name.slice(appName.length + 1);
-            volumes[vol] = new docker.Volume(
-                `${name}-vol`,
-                { name: dockerVolumeName(ctx, vol), driver: "local", labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }) },
-                { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
+            // A per-replica volume: one for each replica of the service that mounts it.
+            const ordinals = spec.perReplica ? [...Array(mountedBy(ctx, vol)?.fixedReplicas ?? 0).keys()] : [undefined];
+            volumes[vol] = ordinals.map(
+                (i) =>
+                    new docker.Volume(
+                        i === undefined ? `${name}-vol` : `${name}-vol-${i}`,
+                        {
+                            name: i === undefined ? dockerVolumeName(ctx, vol) : `${dockerVolumeName(ctx, vol)}-${i}`,
+                            driver: "local",
+                            labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }),
+                        },
+                        { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
+                    ),
             );
             return volumes[vol];
         },
@@ -179,7 +189,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                             waitTimeout: check ? check.startPeriodSeconds + (check.intervalSeconds + check.timeoutSeconds) * (check.retries + 2) + 30 : undefined,
                             restart: RESTART[svc.restart],
                             networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name] })),
-                            volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume].name, containerPath: m.path, readOnly: m.readOnly })),
+                            volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
                             privileged: false,
                             securityOpts: ["no-new-privileges"],
                             capabilities: { drops: ["ALL"], adds: svc.security.capabilities.length ? svc.security.capabilities : undefined },

@@ -4,7 +4,9 @@
  *
  *   network  -> NetworkPolicies (default deny; members of a network talk to each other; DNS)
  *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
- *   service  -> Deployment (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked);
+ *   volume with perReplica -> the volume claim template of its service's StatefulSet
+ *   service  -> Deployment, or a StatefulSet when it mounts a per-replica volume
+ *               (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked);
  *               a built image is pushed to the stack's registry (registry.ts) and run by digest
  *
  * The namespace is retained on destroy whenever a volume is retained, since
@@ -13,7 +15,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { contextHash, registryRepository } from "./images";
-import { RegistryImage } from "./registry";
+import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
 
@@ -97,6 +99,8 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
     );
 
     const pvcs: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
+    /** The provider of the image builds, made with the first built service. */
+    let imageHost: DynamicProviderHost | undefined;
 
     return {
         kind: "kubernetes",
@@ -122,6 +126,8 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
 
         volume(name: string, spec: VolumeSpec, parent) {
             const vol = name.slice(appName.length + 1);
+            // The StatefulSet of the service that mounts it makes a per-replica volume's claims.
+            if (spec.perReplica) return [];
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-pvc`,
                 {
@@ -133,7 +139,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
             );
             pvcs[vol] = pvc;
-            return pvc;
+            return [pvc];
         },
 
         service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
@@ -162,12 +168,15 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                     .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: `${svc.name}-secrets`, key: s } } })),
             ];
             const fileSecrets = secretNames.filter((s) => svc.secrets[s].as === "file");
+            const perReplica = svc.volumes.filter((m) => ctx.volumes[m.volume].perReplica);
+            const shared = svc.volumes.filter((m) => !ctx.volumes[m.volume].perReplica);
             const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
-                ...svc.volumes.map((m) => ({ name: `vol-${m.volume}`, mountPath: m.path, readOnly: m.readOnly })),
+                // A claim template's mount is named as the template: the volume's name.
+                ...svc.volumes.map((m) => ({ name: ctx.volumes[m.volume].perReplica ? m.volume : `vol-${m.volume}`, mountPath: m.path, readOnly: m.readOnly })),
                 ...fileSecrets.map((s) => ({ name: "secrets", mountPath: svc.secrets[s].path ?? `/run/secrets/${s}`, subPath: s, readOnly: true })),
             ];
             const volumes: k8s.types.input.core.v1.Volume[] = [
-                ...svc.volumes.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
+                ...shared.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
                 ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: `${svc.name}-secrets` } }] : []),
             ];
             // A built image is pushed to the stack's registry and run by digest.
@@ -175,7 +184,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 ? new RegistryImage(
                       `${appName}-${svc.name}-image`,
                       { context: svc.build.context, dockerfile: svc.build.dockerfile, repository: registryRepository(svc, ctx), tag: contextHash(svc.build.context) },
-                      { parent },
+                      { parent, provider: (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app })) },
                   ).ref
                 : svc.image!;
             // Dependents wait (at every start, not only the first deploy) until a
@@ -193,53 +202,89 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                     };
                 });
             const hasVolume = svc.volumes.length > 0;
-            const deployment = new k8s.apps.v1.Deployment(
-                `${appName}-${svc.name}-deployment`,
-                {
-                    metadata: meta(svc.name, labels),
-                    spec: {
-                        // With a scaling rule the HPA alone owns replicas.
-                        replicas: svc.scaling ? undefined : svc.fixedReplicas,
-                        selector: { matchLabels: labels },
-                        // A service with a volume never runs twice on one data directory.
-                        strategy: hasVolume
-                            ? { type: "Recreate" }
-                            : { type: "RollingUpdate", rollingUpdate: svc.rollingUpdate ?? { maxSurge: 1, maxUnavailable: 0 } },
-                        template: {
-                            metadata: { labels: podLabels },
-                            spec: {
-                                automountServiceAccountToken: false,
-                                securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-                                restartPolicy: "Always",
-                                initContainers: initContainers.length ? initContainers : undefined,
-                                containers: [
-                                    {
-                                        name: svc.name,
-                                        image,
-                                        command: svc.command,
-                                        args: svc.args,
-                                        workingDir: svc.workingDir,
-                                        env,
-                                        ports: svc.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol.toUpperCase() })),
-                                        readinessProbe: probe(svc.health.readiness),
-                                        livenessProbe: probe(svc.health.liveness),
-                                        startupProbe: probe(svc.health.startup),
-                                        resources: resources(svc),
-                                        securityContext: containerSecurity(svc),
-                                        volumeMounts,
-                                    },
-                                ],
-                                volumes,
-                            },
+            const template: k8s.types.input.core.v1.PodTemplateSpec = {
+                metadata: { labels: podLabels },
+                spec: {
+                    automountServiceAccountToken: false,
+                    securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                    restartPolicy: "Always",
+                    initContainers: initContainers.length ? initContainers : undefined,
+                    containers: [
+                        {
+                            name: svc.name,
+                            image,
+                            command: svc.command,
+                            args: svc.args,
+                            workingDir: svc.workingDir,
+                            env,
+                            ports: svc.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol.toUpperCase() })),
+                            readinessProbe: probe(svc.health.readiness),
+                            livenessProbe: probe(svc.health.liveness),
+                            startupProbe: probe(svc.health.startup),
+                            resources: resources(svc),
+                            securityContext: containerSecurity(svc),
+                            volumeMounts,
                         },
-                    },
+                    ],
+                    volumes,
                 },
-                {
-                    parent,
-                    ...base,
-                    dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...svc.volumes.map((m) => pvcs[m.volume])],
-                },
-            );
+            };
+            const workloadOpts = {
+                parent,
+                ...base,
+                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => pvcs[m.volume])],
+            };
+            // With a scaling rule the HPA alone owns replicas.
+            const replicas = svc.scaling ? undefined : svc.fixedReplicas;
+            const workload =
+                perReplica.length > 0
+                    ? // Each replica its own copy: a StatefulSet replaces pods one at a time,
+                      // each stopped before its successor starts on the same claim.
+                      new k8s.apps.v1.StatefulSet(
+                          `${appName}-${svc.name}-statefulset`,
+                          {
+                              metadata: meta(svc.name, labels),
+                              spec: {
+                                  serviceName: svc.name,
+                                  replicas,
+                                  selector: { matchLabels: labels },
+                                  podManagementPolicy: "OrderedReady",
+                                  updateStrategy: { type: "RollingUpdate" },
+                                  // Claims outlive the StatefulSet and a scale-down, as retained volumes do.
+                                  persistentVolumeClaimRetentionPolicy: {
+                                      whenDeleted: perReplica.every((m) => ctx.volumes[m.volume].retain) ? "Retain" : "Delete",
+                                      whenScaled: "Retain",
+                                  },
+                                  template,
+                                  volumeClaimTemplates: perReplica.map((m) => ({
+                                      metadata: {
+                                          name: m.volume,
+                                          labels: { [LABEL_PART_OF]: ctx.project, "berth.dev/volume": m.volume, "berth.dev/retain": String(ctx.volumes[m.volume].retain) },
+                                      },
+                                      spec: { accessModes: [ctx.volumes[m.volume].access], resources: { requests: { storage: ctx.volumes[m.volume].size } } },
+                                  })),
+                              },
+                          },
+                          // A protected volume protects the StatefulSet that holds its claims.
+                          { ...workloadOpts, protect: ctx.config.protectVolumes && perReplica.some((m) => !ctx.volumes[m.volume].allowDataLoss) },
+                      )
+                    : new k8s.apps.v1.Deployment(
+                          `${appName}-${svc.name}-deployment`,
+                          {
+                              metadata: meta(svc.name, labels),
+                              spec: {
+                                  replicas,
+                                  selector: { matchLabels: labels },
+                                  // A service with a volume never runs twice on one data directory.
+                                  strategy: hasVolume
+                                      ? { type: "Recreate" }
+                                      : { type: "RollingUpdate", rollingUpdate: svc.rollingUpdate ?? { maxSurge: 1, maxUnavailable: 0 } },
+                                  template,
+                              },
+                          },
+                          workloadOpts,
+                      );
+            const workloadKind = perReplica.length > 0 ? "StatefulSet" : "Deployment";
 
             let url: pulumi.Output<string> | undefined;
             if (svc.ports.length > 0) {
@@ -312,7 +357,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                     {
                         metadata: meta(svc.name, labels),
                         spec: {
-                            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: svc.name },
+                            scaleTargetRef: { apiVersion: "apps/v1", kind: workloadKind, name: svc.name },
                             minReplicas: s.min,
                             maxReplicas: s.max,
                             metrics,
@@ -322,10 +367,10 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                             },
                         },
                     },
-                    { parent, ...base, dependsOn: [deployment] },
+                    { parent, ...base, dependsOn: [workload] },
                 );
             }
-            return { url, readyWhen: [deployment] };
+            return { url, readyWhen: [workload] };
         },
     };
 }

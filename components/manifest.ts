@@ -7,7 +7,7 @@
  */
 import { dockerVolumeName } from "./images";
 import { Check } from "./spec";
-import { DeployContext } from "./target";
+import { DeployContext, mountedBy } from "./target";
 
 export interface ServiceManifest {
     /** The image reference, or "build <context>@<content hash>". */
@@ -35,9 +35,11 @@ export interface Manifest {
 /** The fields whose change replaces a volume on each target. */
 export function volumeIdentity(kind: "docker" | "kubernetes", ctx: DeployContext, volume: string): Record<string, string> {
     const spec = ctx.volumes[volume];
+    // A per-replica volume is a set of volumes, one per ordinal.
+    const owner = spec.perReplica ? mountedBy(ctx, volume)?.name : undefined;
     return kind === "docker"
-        ? { name: dockerVolumeName(ctx, volume), driver: "local" }
-        : { namespace: ctx.config.kubernetes!.namespace, name: volume, access: spec.access };
+        ? { name: `${dockerVolumeName(ctx, volume)}${owner ? "-<ordinal>" : ""}`, driver: "local" }
+        : { namespace: ctx.config.kubernetes!.namespace, name: owner ? `${volume}-${owner}-<ordinal>` : volume, access: spec.access };
 }
 
 /** A check in words, e.g. "http GET /healthz on 8080 every 2s". */

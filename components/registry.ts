@@ -110,6 +110,19 @@ const provider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/**
+ * The provider that runs berth's dynamic resources. Explicit, because the
+ * engine gives the default `pulumi-nodejs` provider the whole stack config as
+ * its inputs, secrets included (pkg/resource/deploy/target.go, GetPackageConfig),
+ * and then stores them in that provider's state and updates it on every config
+ * edit. This one gets no config: the image builds need none.
+ */
+export class DynamicProviderHost extends pulumi.ProviderResource {
+    constructor(name: string, opts?: pulumi.ResourceOptions) {
+        super("pulumi-nodejs", name, {}, opts);
+    }
+}
+
 /** An image built from a context and pushed to a registry; `ref` is the digest reference to run. */
 export class RegistryImage extends pulumi.dynamic.Resource {
     /** `repository@sha256:...`. */

@@ -185,6 +185,15 @@ export const volumeSchema = z.strictObject({
     retain: z.boolean().default(true),
     /** Portable. Allow a change that replaces the volume and so loses its data. @default false */
     allowDataLoss: z.boolean().default(false),
+    /**
+     * Portable. Each replica of the one service that mounts it gets its own
+     * copy (Kubernetes: the service becomes a StatefulSet with a volume claim
+     * template, claims `<volume>-<service>-<ordinal>`; Docker: one volume per
+     * replica, `<project>-<stack>-<volume>-<ordinal>`). Without it, a volume is
+     * one data directory, which a service with more than one replica may mount
+     * only with access ReadWriteMany. @default false
+     */
+    perReplica: z.boolean().default(false),
 });
 export type VolumeSpec = z.infer<typeof volumeSchema>;
 
@@ -208,6 +217,11 @@ export const appSchema = z
             svc.volumes.forEach((m, i) => {
                 if (!(m.volume in app.volumes)) {
                     ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is not declared in volumes (declared: ${Object.keys(app.volumes).join(", ") || "none"})` });
+                } else if (app.volumes[m.volume].perReplica) {
+                    const other = Object.keys(app.services).find((o) => o !== name && app.services[o].volumes.some((x) => x.volume === m.volume));
+                    if (other && other < name) {
+                        ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is perReplica and already mounted by service "${other}": a per-replica volume belongs to one service (volumes.${m.volume}.perReplica)` });
+                    }
                 }
             });
             for (const dep of Object.keys(svc.dependsOn)) {

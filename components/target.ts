@@ -25,6 +25,11 @@ export interface DeployContext {
     readonly volumes: Readonly<Record<string, VolumeSpec>>;
 }
 
+/** The service that mounts a volume (a per-replica volume has exactly one). */
+export function mountedBy(ctx: DeployContext, volume: string): ResolvedService | undefined {
+    return Object.values(ctx.services).find((s) => s.volumes.some((m) => m.volume === volume));
+}
+
 export interface ServiceHandle {
     /** Where the service answers outside the app, if it publishes a port. */
     readonly url?: pulumi.Output<string>;
@@ -35,6 +40,7 @@ export interface ServiceHandle {
 export interface Target {
     readonly kind: "docker" | "kubernetes";
     network(name: string, spec: NetworkSpec, parent: pulumi.ComponentResource): pulumi.Resource;
-    volume(name: string, spec: VolumeSpec, parent: pulumi.ComponentResource): pulumi.Resource;
+    /** The volume's resources; none where the workload makes them (a Kubernetes StatefulSet's claims). */
+    volume(name: string, spec: VolumeSpec, parent: pulumi.ComponentResource): pulumi.Resource[];
     service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent: pulumi.ComponentResource): ServiceHandle;
 }

@@ -119,6 +119,24 @@ export function validate(
         }
     }
     if (appResult.success && stackResult.success) {
+        // One data directory is never run twice: with the stack's overrides, a
+        // service that may run more than one replica shares a volume only when
+        // its access allows it; otherwise each replica needs its own copy.
+        for (const [name, svc] of Object.entries(appResult.data.services)) {
+            const o = stackResult.data.services[name] ?? {};
+            const scaling = o.scaling ?? svc.scaling;
+            const most = scaling ? scaling.max : (o.replicas ?? svc.replicas);
+            const field = scaling ? `${o.scaling ? "berth:services." : "app.services."}${name}.scaling.max` : `${o.replicas !== undefined ? "berth:services." : "app.services."}${name}.replicas`;
+            if (most <= 1) continue;
+            for (const m of svc.volumes) {
+                const vol = { ...appResult.data.volumes[m.volume], ...stackResult.data.volumes[m.volume] };
+                if (vol && !vol.perReplica && vol.access === "ReadWriteOnce") {
+                    problems.push(
+                        `${field}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
+                    );
+                }
+            }
+        }
         for (const name of Object.keys(stackResult.data.volumes)) {
             if (!(name in appResult.data.volumes)) {
                 problems.push(`berth:volumes.${name}: unknown volume (volumes: ${Object.keys(appResult.data.volumes).join(", ") || "none"})`);

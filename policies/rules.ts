@@ -110,9 +110,16 @@ export const policies: ResourceValidationPolicy[] = [
         description: "Every volume is retained on delete or protected, so that no destroy takes its data.",
         enforcementLevel: "advisory",
         validateResource: (args, report) => {
+            const p = args.props as Props;
+            if (args.type === "kubernetes:apps/v1:StatefulSet") {
+                // Per-replica claims: the StatefulSet's retention policy says whether they outlive it.
+                const templates: Props[] = p.spec?.volumeClaimTemplates ?? [];
+                if (templates.length && !args.opts.protect && p.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted !== "Retain")
+                    report(`${args.name}'s per-replica volumes (${templates.map((t) => t.metadata?.name).join(", ")}) are deleted with it: remove retain: false from the volume, or set berth:protectVolumes.`);
+                return;
+            }
             if (args.type !== K8S_PVC && args.type !== DOCKER_VOLUME) return;
             // The engine does not show retainOnDelete to a pack: the targets label it.
-            const p = args.props as Props;
             const retain =
                 args.type === K8S_PVC
                     ? p.metadata?.labels?.["berth.dev/retain"]

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, REPO, RUN_ID, localCluster, newStack, progress, run, teardown } from "./engine";
+import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
@@ -63,7 +63,6 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(c.readinessProbe.periodSeconds).toBe(2);
         expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
         expect(c.env.find((e: any) => e.name === "PGPASSWORD")).toEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "web-secrets", key: "PGPASSWORD" } } });
-        expect(c.image).toMatch(/^127\.0\.0\.1:5000\/berth-web:[0-9a-f]{12}$/);
         expect(web.spec.template.spec.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
         const db = deps.find((d) => d.metadata.name === "db");
         expect(db.spec.strategy.type).toBe("Recreate");
@@ -85,6 +84,34 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const endpoints = JSON.parse(kubectl("get", "endpoints", "web", "-n", NS, "-o", "json"));
         expect(endpoints.subsets?.[0]?.addresses?.length ?? 0, "web's Service has ready endpoints").toBeGreaterThanOrEqual(1);
         expect(names(getJson("secrets"))).toEqual(["db-secrets", "web-secrets", "worker-secrets"]);
+    });
+
+    it("runs the images berth built and pushed to the stack's registry, by the digest the registry holds", async () => {
+        const registry = "http://127.0.0.1:5000";
+        const catalog = (await (await fetch(`${registry}/v2/_catalog`)).json()) as { repositories: string[] };
+        expect(catalog.repositories).toEqual(expect.arrayContaining(["berth-db", "berth-redis", "berth-web", "berth-worker"]));
+        for (const d of getJson("deployments")) {
+            const name = d.metadata.name;
+            const images = [...d.spec.template.spec.containers, ...(d.spec.template.spec.initContainers ?? [])].map((c: any) => c.image);
+            const m = /^127\.0\.0\.1:5000\/berth-([a-z]+)@(sha256:[0-9a-f]{64})$/.exec(images[0]);
+            expect(m, `${name} runs ${images[0]}`).not.toBeNull();
+            expect(m![1]).toBe(name);
+            expect(new Set(images)).toEqual(new Set([images[0]])); // its wait-for init containers too
+            // The tag is the build context's content hash; the registry resolves it to the digest the Deployment runs.
+            const tags = ((await (await fetch(`${registry}/v2/berth-${name}/tags/list`)).json()) as { tags: string[] }).tags;
+            expect(tags.length, `tags of berth-${name}`).toBeGreaterThanOrEqual(1);
+            const digests = await Promise.all(
+                tags.map(async (t) => {
+                    const r = await fetch(`${registry}/v2/berth-${name}/manifests/${t}`, {
+                        method: "HEAD",
+                        headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" },
+                    });
+                    expect(r.status).toBe(200);
+                    return r.headers.get("docker-content-digest");
+                }),
+            );
+            expect(digests, `the registry holds ${name}'s running digest under a tag`).toContain(m![2]);
+        }
     });
 
     it("keeps the secret out of Pulumi's state in plain text", async () => {
@@ -200,5 +227,71 @@ describe("kubernetes target: prod's own stack config, with protected volumes", (
         );
         const pvcs = JSON.parse(kubectl("get", "pvc", "-n", PROD_NS, "-o", "json")).items as any[];
         expect(pvcs.map((p) => [p.metadata.name, p.status.phase])).toEqual([["pgdata", "Bound"]]);
+    });
+});
+
+describe("kubernetes target: a service whose replicas each own a copy of a volume (StatefulSet)", () => {
+    const STS_NS = `berth-e2e-sts-${RUN_ID}`;
+    const STS_STACK = `e2e-sts-${RUN_ID}`;
+    let s: E2eStack;
+    let branch = "";
+
+    beforeAll(async () => {
+        // The demo with redis run twice, each replica on its own `cache` volume.
+        branch = branchOfProgram((dir) => {
+            const demo = path.join(dir, "services/demo.ts");
+            const src = fs
+                .readFileSync(demo, "utf8")
+                .replace('        redis: {\n            build: { context: "services/redis" },', '        redis: {\n            build: { context: "services/redis" },\n            replicas: 2,\n            volumes: [{ volume: "cache", path: "/data" }],')
+                .replace('volumes: { pgdata: { size: "1Gi" } },', 'volumes: { pgdata: { size: "1Gi" }, cache: { size: "256Mi", perReplica: true } },');
+            expect(src).toContain("perReplica: true");
+            expect(src).toContain('volumes: [{ volume: "cache", path: "/data" }]');
+            fs.writeFileSync(demo, src);
+        });
+        expect(() => kubectl("get", "namespace", STS_NS)).toThrow(/NotFound/);
+        s = await newStack(
+            STS_STACK,
+            { target: "kubernetes", kubernetes: { kubeconfig, context: "berth-local", namespace: STS_NS, serviceType: "NodePort", registry: "127.0.0.1:5000" } },
+            { dbPassword: PASSWORD },
+            branch,
+        );
+    });
+
+    afterAll(async () => {
+        await teardown(s, cluster, STS_NS);
+        fs.rmSync(branch, { recursive: true, force: true });
+    });
+
+    it("up makes redis a StatefulSet whose replicas each get a bound claim, and previews no changes after", async () => {
+        const up = await s.stack.up({ onOutput: progress("sts up") });
+        expect(up.summary.result).toBe("succeeded");
+        const get = (kind: string) => cluster.items(kind, STS_NS);
+        expect(names(get("deployments"))).toEqual(["db", "web", "worker"]);
+        const sts = get("statefulsets.apps");
+        expect(names(sts)).toEqual(["redis"]);
+        expect(sts[0].spec.replicas).toBe(2);
+        expect(sts[0].status.readyReplicas).toBe(2);
+        expect(sts[0].spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+        expect(sts[0].spec.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.resources.requests.storage])).toEqual([["cache", "256Mi"]]);
+        const pvcs = get("persistentvolumeclaims").map((p) => [p.metadata.name, p.status.phase]);
+        expect(pvcs.sort()).toEqual([
+            ["cache-redis-0", "Bound"],
+            ["cache-redis-1", "Bound"],
+            ["pgdata", "Bound"],
+        ]);
+        const pods = get("pods").filter((p) => p.metadata.labels["app.kubernetes.io/name"] === "redis");
+        expect(pods.map((p) => [p.metadata.name, p.spec.volumes.find((v: any) => v.name === "cache")?.persistentVolumeClaim?.claimName]).sort()).toEqual([
+            ["redis-0", "cache-redis-0"],
+            ["redis-1", "cache-redis-1"],
+        ]);
+        const preview = await s.stack.preview({ expectNoChanges: true, onOutput: progress("sts preview") });
+        expect(preview.changeSummary.same).toBeGreaterThan(20);
+    });
+
+    it("destroy keeps every replica's claim", async () => {
+        await s.stack.destroy({ onOutput: progress("sts destroy") });
+        const get = (kind: string) => cluster.items(kind, STS_NS);
+        expect(names(get("statefulsets.apps"))).toEqual([]);
+        expect(names(get("persistentvolumeclaims"))).toEqual(["cache-redis-0", "cache-redis-1", "pgdata"]);
     });
 });

@@ -118,6 +118,9 @@ describe("kubernetes target, demo app", async () => {
         expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         expect(pod.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
         // Built, pushed to the stack's registry, run by the digest the push returned.
+        // The builds run on an explicit provider that gets no stack config (the default one would get all of it, secrets too).
+        expect(r.byName("demo-images").type).toBe("pulumi:providers:pulumi-nodejs");
+        expect(r.byName("demo-images").inputs).toEqual({});
         const img = r.byName("demo-web-image").inputs;
         expect(img).toMatchObject({ context: "services/web", repository: "127.0.0.1:5000/berth-web" });
         expect(img.tag).toMatch(/^[0-9a-f]{12}$/);
@@ -160,5 +163,66 @@ describe("prod-like overrides", async () => {
         expect(r.byName("demo-web-hpa").inputs.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
         expect(r.byName("demo-worker-deployment").inputs.spec.replicas).toBe(2);
         expect(r.byName("demo-pgdata-pvc").opts.protect).toBe(true);
+    });
+});
+
+describe("a service with a per-replica volume", async () => {
+    const spec = {
+        services: {
+            cache: {
+                image: "redis:7.4",
+                replicas: 3,
+                ports: [{ port: 6379 }],
+                health: { readiness: { tcp: { port: 6379 } } },
+                volumes: [{ volume: "data", path: "/data" }],
+            },
+        },
+        volumes: { data: { size: "2Gi", perReplica: true } },
+    };
+
+    it("is a StatefulSet on Kubernetes, with a claim template instead of a PVC, retained on delete", async () => {
+        const r = await render(spec, k8sCfg);
+        expect(r.ofType("kubernetes:core/v1:PersistentVolumeClaim")).toEqual([]);
+        expect(r.ofType("kubernetes:apps/v1:Deployment")).toEqual([]);
+        const sts = r.byName("demo-cache-statefulset");
+        expect(sts.type).toBe("kubernetes:apps/v1:StatefulSet");
+        expect(sts.inputs.spec).toMatchObject({
+            serviceName: "cache",
+            replicas: 3,
+            podManagementPolicy: "OrderedReady",
+            updateStrategy: { type: "RollingUpdate" },
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        });
+        expect(sts.inputs.spec.volumeClaimTemplates).toEqual([
+            {
+                metadata: { name: "data", labels: { "app.kubernetes.io/part-of": "berth", "berth.dev/volume": "data", "berth.dev/retain": "true" } },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } },
+            },
+        ]);
+        const pod = sts.inputs.spec.template.spec;
+        expect(pod.containers[0].volumeMounts).toEqual([{ name: "data", mountPath: "/data", readOnly: false }]);
+        expect(pod.volumes).toEqual([]);
+        expect(sts.opts.protect).toBe(false);
+    });
+
+    it("scales a StatefulSet with its HPA, and prod protects it", async () => {
+        const scaled = { ...spec, services: { cache: { ...spec.services.cache, replicas: undefined, scaling: { min: 2, max: 5, cpuPercent: 60 } } } };
+        const r = await render(scaled, { ...k8sCfg, protectVolumes: true });
+        expect(r.byName("demo-cache-hpa").inputs.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", name: "cache" });
+        expect(r.byName("demo-cache-statefulset").inputs.spec.replicas).toBeUndefined();
+        expect(r.byName("demo-cache-statefulset").opts.protect).toBe(true);
+    });
+
+    it("is one Docker volume per replica, each mounted by its own container", async () => {
+        const r = await render(spec, dockerCfg);
+        expect(r.ofType("docker:index/volume:Volume").map((v) => [v.name, v.inputs.name])).toEqual([
+            ["demo-data-vol-0", "berth-test-data-0"],
+            ["demo-data-vol-1", "berth-test-data-1"],
+            ["demo-data-vol-2", "berth-test-data-2"],
+        ]);
+        for (const i of [0, 1, 2]) {
+            expect(r.byName(`demo-cache-${i}`).inputs.volumes).toEqual([{ volumeName: `berth-test-data-${i}`, containerPath: "/data", readOnly: false }]);
+            expect(r.byName(`demo-cache-${i}`).opts.deleteBeforeReplace).toBe(true);
+        }
     });
 });
