@@ -177,7 +177,10 @@ export function summarize(p: StackPreview): Summary {
         md.push("");
     }
     md.push("### Policies", "");
+    // The pack judges resources as the program registers them: none, when it stopped first.
+    const judged = p.events.some((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.type !== "pulumi:pulumi:Stack");
     if (findings.length) md.push(...findings.map((f) => `- ${f.level === "mandatory" ? "❌" : "⚠️"} ${f.text}`));
+    else if (!judged) md.push("- not checked: the program stopped before it registered any resource");
     else md.push("- ✅ no findings");
     md.push(`- enforcement: ${p.policyConfig ?? "the pack's defaults (advisory)"}`, "");
     md.push("| create | update | replace | delete |", "|---:|---:|---:|---:|", `| ${count("create")} | ${count("update")} | ${count("replace")} | ${count("delete")} |`, "");

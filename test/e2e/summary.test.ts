@@ -77,8 +77,8 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.markdown).toContain("class vol_pgdata changed");
         // Kept for a reader: what this branch's summary renders as.
         fs.writeFileSync(path.join(os.tmpdir(), "berth-e2e-summary-example.md"), sum.markdown);
-        // The pack's findings stand beside it (here: none).
-        expect(sum.markdown).toContain("### Policies\n\n- ✅ no findings");
+        // Beside it, the pack's section says it judged nothing: berth refused before any resource was registered.
+        expect(sum.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource");
         let code = 0;
         try {
             cli("summary");

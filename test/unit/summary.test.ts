@@ -71,4 +71,29 @@ describe("summary wording", () => {
         expect(s.markdown).toContain("- **web**: secret PGPASSWORD value changed (not shown) (replace Container, update Secret)");
         expect(s.markdown).toContain("- **worker**: **service deleted** (delete Container)");
     });
+
+    it("lists the policy pack's findings, mandatory first and blocking, and says when the pack judged nothing", () => {
+        const violation = (level: "mandatory" | "warning", policyName: string, message: string): EngineEvent =>
+            ({ sequence: 0, timestamp: 0, policyEvent: { message, color: "", policyName, policyPackName: "berth", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: level } }) as unknown as EngineEvent;
+        const m = manifest({ web });
+        const events = [
+            pre("same", "kubernetes:core/v1:Service", "demo-web-service"),
+            violation("warning", "berth-resource-limits", "Every service has cpu and memory limits.\nweb has no cpu limit."),
+            violation("mandatory", "berth-published-ports", "Ports are published only where the stack allows.\ndemo-web-service is a LoadBalancer Service."),
+        ];
+        const sum = summarize({ stack: "staging", events, previous: m, next: m, error: "error: preview failed", policyConfig: "policies/config/staging.json" });
+        expect(sum.policies).toEqual([
+            "[mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service.",
+            "[advisory] berth-resource-limits: web has no cpu limit.",
+        ]);
+        expect(sum.blocking).toEqual(["policy [mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service."]);
+        expect(sum.markdown).toContain(
+            "### Policies\n\n- ❌ [mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service.\n- ⚠️ [advisory] berth-resource-limits: web has no cpu limit.\n- enforcement: policies/config/staging.json",
+        );
+        const stopped = summarize({ stack: "staging", events: [], previous: m, error: "error: berth: stack refuses" });
+        expect(stopped.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource\n- enforcement: the pack's defaults (advisory)");
+        const clean = summarize({ stack: "staging", events: [events[0]], previous: m, next: m });
+        expect(clean.markdown).toContain("- ✅ no findings");
+        expect(clean.blocking).toEqual([]);
+    });
 });
