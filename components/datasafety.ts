@@ -15,9 +15,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Manifest } from "./manifest";
 import { DeployContext } from "./target";
+import { BerthError } from "./validate";
 
-/** A RunError: the engine shows its message without a stack trace. */
-export class BerthDataLossError extends pulumi.RunError {
+/** berth refusing to lose data: the engine shows its message, no stack. */
+export class BerthDataLossError extends BerthError {
     constructor(stack: string, problems: string[]) {
         super(`berth: stack "${stack}" refuses to lose data:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "BerthDataLossError";
