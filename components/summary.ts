@@ -177,8 +177,12 @@ export function summarize(p: StackPreview): Summary {
         md.push("");
     }
     md.push("### Policies", "");
-    // The pack judges resources as the program registers them: none, when it stopped first.
-    const judged = p.events.some((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.type !== "pulumi:pulumi:Stack");
+    // The pack judges resources as the program registers them: none, when it stopped
+    // first (the stack itself and the provider of berth's own invoke do not count).
+    const judged = p.events.some((e) => {
+        const type = e.resourcePreEvent?.metadata.type;
+        return type !== undefined && type !== "pulumi:pulumi:Stack" && !type.startsWith("pulumi:providers:");
+    });
     if (findings.length) md.push(...findings.map((f) => `- ${f.level === "mandatory" ? "❌" : "⚠️"} ${f.text}`));
     else if (!judged) md.push("- not checked: the program stopped before it registered any resource");
     else md.push("- ✅ no findings");

@@ -69,25 +69,29 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         // A branch that scales web and touches the db volume.
         await setServices({ web: { scaling: { min: 3, max: 6, cpuPercent: 70 } } });
         await s.stack.setConfig("berth:volumes", { value: JSON.stringify({ pgdata: { access: "ReadWriteMany" } }) });
-        const sum = await summary();
-        const lines = sum.markdown.split("\n");
-        expect(lines.slice(0, 5).join("\n")).toContain(
-            "- **volume pgdata would be REPLACED (its data lost)**: access ReadWriteOnce -> ReadWriteMany. **Blocked**: the volume does not allow data loss",
-        );
-        expect(sum.markdown).toContain("class vol_pgdata changed");
-        // Kept for a reader: what this branch's summary renders as.
-        fs.writeFileSync(path.join(os.tmpdir(), "berth-e2e-summary-example.md"), sum.markdown);
-        // Beside it, the pack's section says it judged nothing: berth refused before any resource was registered.
-        expect(sum.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource");
-        let code = 0;
+        // Later tests start from the deployed config, whatever this one finds.
         try {
-            cli("summary");
-        } catch (e) {
-            code = (e as { status: number }).status;
+            const sum = await summary();
+            const lines = sum.markdown.split("\n");
+            expect(lines.slice(0, 5).join("\n")).toContain(
+                "- **volume pgdata would be REPLACED (its data lost)**: access ReadWriteOnce -> ReadWriteMany. **Blocked**: the volume does not allow data loss",
+            );
+            expect(sum.markdown).toContain("class vol_pgdata changed");
+            // Kept for a reader: what this branch's summary renders as.
+            fs.writeFileSync(path.join(os.tmpdir(), "berth-e2e-summary-example.md"), sum.markdown);
+            // Beside it, the pack's section says it judged nothing: berth refused before any resource was registered.
+            expect(sum.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource");
+            let code = 0;
+            try {
+                cli("summary");
+            } catch (e) {
+                code = (e as { status: number }).status;
+            }
+            expect(code).toBe(1);
+        } finally {
+            await s.stack.removeConfig("berth:volumes");
+            await s.stack.removeConfig("berth:services");
         }
-        expect(code).toBe(1);
-        await s.stack.removeConfig("berth:volumes");
-        await s.stack.removeConfig("berth:services");
     });
 
     it("flags a service published beyond the host (a mandatory policy too) and one dropped to zero replicas", async () => {

@@ -90,7 +90,9 @@ describe("summary wording", () => {
         expect(sum.markdown).toContain(
             "### Policies\n\n- ❌ [mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service.\n- ⚠️ [advisory] berth-resource-limits: web has no cpu limit.\n- enforcement: policies/config/staging.json",
         );
-        const stopped = summarize({ stack: "staging", events: [], previous: m, error: "error: berth: stack refuses" });
+        // Stopped: the engine still shows the stack and the provider of berth's readStackOutputs invoke.
+        const stoppedEvents = [pre("same", "pulumi:pulumi:Stack", "berth-staging"), pre("same", "pulumi:providers:pulumi", "default")];
+        const stopped = summarize({ stack: "staging", events: stoppedEvents, previous: m, error: "error: berth: stack refuses" });
         expect(stopped.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource\n- enforcement: the pack's defaults (advisory)");
         const clean = summarize({ stack: "staging", events: [events[0]], previous: m, next: m });
         expect(clean.markdown).toContain("- ✅ no findings");
