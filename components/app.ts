@@ -11,7 +11,7 @@ import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
 import { AppInput, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, Target } from "./target";
-import { validate } from "./validate";
+import { validate, volumeWithOverrides, withOverrides } from "./validate";
 
 export interface AppArgs {
     /** The app description; see components/spec.ts for every field. */
@@ -64,18 +64,7 @@ function plan(args: AppArgs): { ctx: DeployContext; manifest: Manifest } {
     const { app, stack } = validate(stackName, args.spec, args.config);
     const services: Record<string, ResolvedService> = {};
     for (const [svcName, svc] of Object.entries(app.services)) {
-        const o = stack.services[svcName] ?? {};
-        const scaling = o.scaling ?? svc.scaling;
-        const replicas = o.replicas ?? svc.replicas;
-        services[svcName] = {
-            ...svc,
-            env: { ...svc.env, ...o.env },
-            resources: o.resources ?? svc.resources,
-            scaling,
-            replicas,
-            name: svcName,
-            fixedReplicas: scaling ? scaling.min : replicas,
-        };
+        services[svcName] = { ...withOverrides(svc, stack.services[svcName]), name: svcName };
     }
     const ctx: DeployContext = {
         project: pulumi.getProject(),
@@ -83,7 +72,7 @@ function plan(args: AppArgs): { ctx: DeployContext; manifest: Manifest } {
         config: stack,
         services,
         networks: { default: { internal: false }, ...app.networks },
-        volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, { ...spec, ...stack.volumes[v] }])),
+        volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, volumeWithOverrides(spec, stack.volumes[v])])),
     };
     const manifest = manifestOf(stack.target, ctx, (s) => {
         const b = services[s].build;

@@ -123,14 +123,13 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                     new docker.Volume(
                         i === undefined ? `${name}-vol` : `${name}-vol-${i}`,
                         {
-                            name: i === undefined ? dockerVolumeName(ctx, vol) : `${dockerVolumeName(ctx, vol)}-${i}`,
+                            name: dockerVolumeName(ctx, vol, i),
                             driver: "local",
                             labels: labels({ "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }),
                         },
                         { parent, provider, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
                     ),
             );
-            return volumes[vol];
         },
 
         service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {

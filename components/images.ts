@@ -35,9 +35,13 @@ export function contextHash(dir: string): string {
     return hash;
 }
 
-/** The Docker name of a stack's volume, `<project>-<stack>-<volume>`: deterministic, so a later up finds retained data. */
-export function dockerVolumeName(ctx: DeployContext, volume: string): string {
-    return `${ctx.project}-${ctx.stack}-${volume}`;
+/**
+ * The Docker name of a stack's volume, `<project>-<stack>-<volume>`, and
+ * `-<ordinal>` after it for a per-replica volume's copy: deterministic, so a
+ * later up finds retained data.
+ */
+export function dockerVolumeName(ctx: DeployContext, volume: string, ordinal?: number | string): string {
+    return `${ctx.project}-${ctx.stack}-${volume}${ordinal === undefined ? "" : `-${ordinal}`}`;
 }
 
 /** The registry repository of a built service's image: `<registry>/<project>-<service>`. */

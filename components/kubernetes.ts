@@ -127,7 +127,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
         volume(name: string, spec: VolumeSpec, parent) {
             const vol = name.slice(appName.length + 1);
             // The StatefulSet of the service that mounts it makes a per-replica volume's claims.
-            if (spec.perReplica) return [];
+            if (spec.perReplica) return;
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-pvc`,
                 {
@@ -139,7 +139,6 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
             );
             pvcs[vol] = pvc;
-            return [pvc];
         },
 
         service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {

@@ -38,7 +38,7 @@ export function volumeIdentity(kind: "docker" | "kubernetes", ctx: DeployContext
     // A per-replica volume is a set of volumes, one per ordinal.
     const owner = spec.perReplica ? mountedBy(ctx, volume)?.name : undefined;
     return kind === "docker"
-        ? { name: `${dockerVolumeName(ctx, volume)}${owner ? "-<ordinal>" : ""}`, driver: "local" }
+        ? { name: dockerVolumeName(ctx, volume, owner ? "<ordinal>" : undefined), driver: "local" }
         : { namespace: ctx.config.kubernetes!.namespace, name: owner ? `${volume}-${owner}-<ordinal>` : volume, access: spec.access };
 }
 

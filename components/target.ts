@@ -40,7 +40,7 @@ export interface ServiceHandle {
 export interface Target {
     readonly kind: "docker" | "kubernetes";
     network(name: string, spec: NetworkSpec, parent: pulumi.ComponentResource): pulumi.Resource;
-    /** The volume's resources; none where the workload makes them (a Kubernetes StatefulSet's claims). */
-    volume(name: string, spec: VolumeSpec, parent: pulumi.ComponentResource): pulumi.Resource[];
+    /** Makes the volume's resources (none where the workload makes them: a Kubernetes StatefulSet's claims). */
+    volume(name: string, spec: VolumeSpec, parent: pulumi.ComponentResource): void;
     service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent: pulumi.ComponentResource): ServiceHandle;
 }

@@ -6,8 +6,28 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppInput, AppSpec, appSchema } from "./spec";
+import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
+
+/** A service with the stack's overrides applied: the one place that merges them. */
+export function withOverrides(svc: ServiceSpec, o: StackConfig["services"][string] = {}) {
+    const scaling = o.scaling ?? svc.scaling;
+    const replicas = o.replicas ?? svc.replicas;
+    return {
+        ...svc,
+        env: { ...svc.env, ...o.env },
+        resources: o.resources ?? svc.resources,
+        scaling,
+        replicas,
+        /** Replicas that run when no autoscaler decides; the most that may run is `scaling.max`. */
+        fixedReplicas: scaling ? scaling.min : replicas,
+    };
+}
+
+/** A volume with the stack's overrides applied. */
+export function volumeWithOverrides(spec: VolumeSpec, o: StackConfig["volumes"][string] = {}): VolumeSpec {
+    return { ...spec, ...o };
+}
 
 /** A RunError: the engine shows its message without a stack trace. */
 /**
@@ -138,13 +158,13 @@ export function validate(
         // its access allows it; otherwise each replica needs its own copy.
         for (const [name, svc] of Object.entries(appResult.data.services)) {
             const o = stackResult.data.services[name] ?? {};
-            const scaling = o.scaling ?? svc.scaling;
-            const most = scaling ? scaling.max : (o.replicas ?? svc.replicas);
+            const { scaling, replicas } = withOverrides(svc, o);
+            const most = scaling ? scaling.max : replicas;
             const field = scaling ? `${o.scaling ? "berth:services." : "app.services."}${name}.scaling.max` : `${o.replicas !== undefined ? "berth:services." : "app.services."}${name}.replicas`;
             if (most <= 1) continue;
             for (const m of svc.volumes) {
-                const vol = { ...appResult.data.volumes[m.volume], ...stackResult.data.volumes[m.volume] };
-                if (vol && !vol.perReplica && vol.access === "ReadWriteOnce") {
+                const vol = volumeWithOverrides(appResult.data.volumes[m.volume], stackResult.data.volumes[m.volume]);
+                if (!vol.perReplica && vol.access === "ReadWriteOnce") {
                     problems.push(
                         `${field}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
                     );

@@ -10,7 +10,8 @@
  */
 import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
 
-export const K8S_WORKLOADS = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"];
+const K8S_STATEFULSET = "kubernetes:apps/v1:StatefulSet";
+export const K8S_WORKLOADS = ["kubernetes:apps/v1:Deployment", K8S_STATEFULSET];
 export const DOCKER_CONTAINER = "docker:index/container:Container";
 const K8S_PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 const K8S_SERVICE = "kubernetes:core/v1:Service";
@@ -111,7 +112,7 @@ export const policies: ResourceValidationPolicy[] = [
         enforcementLevel: "advisory",
         validateResource: (args, report) => {
             const p = args.props as Props;
-            if (args.type === "kubernetes:apps/v1:StatefulSet") {
+            if (args.type === K8S_STATEFULSET) {
                 // Per-replica claims: the StatefulSet's retention policy says whether they outlive it.
                 const templates: Props[] = p.spec?.volumeClaimTemplates ?? [];
                 if (templates.length && !args.opts.protect && p.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted !== "Retain")

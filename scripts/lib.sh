@@ -8,6 +8,14 @@ export BERTH_REPO BERTH_CACHE
 
 _berth_t0=$(date +%s)
 
+# go_module_field MODULE@VERSION FIELD: a field (Dir, GoMod) of `go mod download
+# -json`, which downloads the module into the module cache when missing. Run
+# outside any module, on this machine's Go.
+go_module_field() {
+  mkdir -p "$BERTH_CACHE"
+  (cd "$BERTH_CACHE" && env GOTOOLCHAIN=local GOWORK=off GOFLAGS= go mod download -json "$1") | sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\$/\1/p"
+}
+
 say() { printf '[berth %4ss] %s\n' "$(($(date +%s) - _berth_t0))" "$*"; }
 
 # fail STEP WHY HINT: print a failure that a user can act on, and exit non-zero.

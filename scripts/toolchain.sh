@@ -83,7 +83,7 @@ build_k8s_provider() {
   local out=$1 pseudo=${BERTH_K8S_PROVIDER_MODULE[$K8S_PLUGIN_VERSION]:-}
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
   [ -n "$pseudo" ] || { echo "no Go module pin for pulumi-resource-kubernetes $K8S_PLUGIN_VERSION (known: ${!BERTH_K8S_PROVIDER_MODULE[*]})"; return 1; }
-  local dir; dir=$(cd "$BERTH_CACHE" && go mod download -json "$mod@$pseudo" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  local dir; dir=$(go_module_field "$mod@$pseudo" Dir)
   [ -d "$dir" ] || { echo "go mod download of $mod@$pseudo gave no folder"; return 1; }
   local work; work=$(mktemp -d "$BERTH_CACHE/build.XXXXXX")
   cp -r "$dir" "$work/provider" && chmod -R u+w "$work/provider"
@@ -133,7 +133,7 @@ ensure_plugin() {
 # the CLI, where the engine looks for it.
 ensure_node_scripts() {
   local dist
-  dist=$(cd "$BERTH_CACHE" && GOFLAGS= go mod download -json "github.com/pulumi/pulumi/sdk/v3@$BERTH_LANGHOST_SDK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/nodejs/dist
+  dist=$(go_module_field "github.com/pulumi/pulumi/sdk/v3@$BERTH_LANGHOST_SDK_VERSION" Dir)/nodejs/dist
   [ -f "$dist/pulumi-resource-pulumi-nodejs" ] || fail "find the dynamic provider script" "$dist has no pulumi-resource-pulumi-nodejs" \
     "check that go mod download github.com/pulumi/pulumi/sdk/v3@$BERTH_LANGHOST_SDK_VERSION works"
   if ! cmp -s "$dist/pulumi-resource-pulumi-nodejs" "$BERTH_TOOLS/bin/pulumi-resource-pulumi-nodejs"; then

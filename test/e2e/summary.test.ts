@@ -23,6 +23,14 @@ describe("preview summaries and drift checks on a deployed stack", () => {
     // The stack plays staging: staging's policy config makes every policy mandatory.
     const summary = async () => summarize(await previewStack(STACK, s.env, policyConfigFor("staging")));
     const cli = (cmd: string) => run("node", ["-r", "ts-node/register/transpile-only", "scripts/berth.ts", cmd, STACK, "--policy-config", "policies/config/staging.json"], s.env);
+    /** The CLI's exit code and output when it fails; code 0 when it does not. */
+    const cliFailure = (cmd: string): { code: number; out: string } => {
+        try {
+            return { code: 0, out: cli(cmd) };
+        } catch (e) {
+            return { code: (e as { status: number }).status, out: String((e as { stdout: string }).stdout) };
+        }
+    };
     const setServices = (v: unknown) => s.stack.setConfig("berth:services", { value: JSON.stringify(v) });
 
     beforeAll(async () => {
@@ -81,13 +89,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
             fs.writeFileSync(path.join(os.tmpdir(), "berth-e2e-summary-example.md"), sum.markdown);
             // Beside it, the pack's section says it judged nothing: berth refused before any resource was registered.
             expect(sum.markdown).toContain("### Policies\n\n- not checked: the program stopped before it registered any resource");
-            let code = 0;
-            try {
-                cli("summary");
-            } catch (e) {
-                code = (e as { status: number }).status;
-            }
-            expect(code).toBe(1);
+            expect(cliFailure("summary").code).toBe(1);
         } finally {
             await s.stack.removeConfig("berth:volumes");
             await s.stack.removeConfig("berth:services");
@@ -107,13 +109,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.policies).toEqual([finding]);
         expect(sum.blocking).toEqual([`policy ${finding}`]);
         expect(sum.markdown).toContain(`### Policies\n\n- ❌ ${finding}\n`);
-        let code = 0;
-        try {
-            cli("summary");
-        } catch (e) {
-            code = (e as { status: number }).status;
-        }
-        expect(code).toBe(1);
+        expect(cliFailure("summary").code).toBe(1);
     });
 
     it("the drift check fails when a live object was changed behind the engine's back", async () => {
@@ -122,14 +118,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         });
         await s.stack.removeConfig("berth:services");
         kubectl("patch", "networkpolicy", "default-deny", "-n", NS, "--type=merge", "-p", '{"spec":{"policyTypes":["Ingress"]}}');
-        let out = "";
-        let code = 0;
-        try {
-            cli("drift");
-        } catch (e) {
-            code = (e as { status: number }).status;
-            out = String((e as { stdout: string }).stdout);
-        }
+        const { code, out } = cliFailure("drift");
         expect(code).toBe(1);
         expect(out).toMatch(/### Drift found by refresh\n\n- update kubernetes:networking.k8s.io\/v1:NetworkPolicy demo-default-deny/);
     });
