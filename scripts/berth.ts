@@ -22,8 +22,8 @@ import { Manifest } from "../components/manifest";
 import { StackPreview, summarize } from "../components/summary";
 
 const REPO = path.resolve(__dirname, "..");
-/** berth's policy pack, started by the engine as an executable analyzer (policies/analyzer says why). */
-export const POLICY_PACK = path.join(REPO, "policies", "analyzer");
+/** berth's policy pack: its folder, run by the engine through the Node.js language host. */
+export const POLICY_PACK = path.join(REPO, "policies");
 
 /** The policy config of a stack: the one named, else policies/config/<stack>.json if there is one. */
 export function policyConfigFor(stack: string, named?: string): string | undefined {
