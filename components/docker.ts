@@ -65,8 +65,12 @@ export function haproxyConfig(svc: ResolvedService): string {
         "  log global",
         "  option httplog",
         "  option dontlognull",
+        // A replica that is stopping refuses new connections and closes idle
+        // keep-alive ones: such a request is sent again, to another replica
+        // (redispatch on every retry), so a rolling update fails none.
         "  retries 3",
-        "  option redispatch",
+        "  retry-on conn-failure empty-response junk-response response-timeout",
+        "  option redispatch 1",
         "  timeout connect 2s",
         "  timeout client 30s",
         "  timeout server 30s",
@@ -195,6 +199,9 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                             readOnly: svc.security.readOnlyRootFilesystem,
                             user: svc.security.runAsUser !== undefined ? String(svc.security.runAsUser) : undefined,
                             memory: memoryMb(svc.resources?.memory?.limit),
+                            // No swap beyond the limit (as on Kubernetes); unset, Docker allows as much
+                            // swap again, reads it back and every preview proposes to remove it.
+                            memorySwap: memoryMb(svc.resources?.memory?.limit),
                             memoryReservation: memoryMb(svc.resources?.memory?.request),
                             cpus: cpus(svc.resources?.cpu?.limit),
                             // Old replicas get time to finish in-flight requests.
@@ -240,6 +247,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                         capabilities: { drops: ["ALL"], adds: published.some((p) => p.publish! < 1024) ? ["NET_BIND_SERVICE"] : undefined },
                         // Limits like any service's (the policy pack asks every container for them).
                         memory: 256,
+                        memorySwap: 256,
                         cpus: "0.5",
                         destroyGraceSeconds: 10,
                         labels: labels({ "berth.dev/service": svc.name, "berth.dev/role": "load-balancer" }),

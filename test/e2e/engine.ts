@@ -130,3 +130,25 @@ export async function teardown(s: E2eStack | undefined, cluster: LocalCluster, n
         }
     }
 }
+
+/**
+ * Destroys an e2e stack on the local Docker engine and removes it; then removes
+ * what outlives a destroy there by design (its retained volumes, labelled with
+ * the stack, and the images it built, tagged `berth-<stack>-*`), so that no run
+ * leaves anything behind.
+ */
+export async function teardownDocker(s: E2eStack | undefined, stackName: string): Promise<void> {
+    try {
+        if (s) {
+            try {
+                await s.stack.destroy({ onOutput: progress(`${stackName} destroy`) });
+            } finally {
+                await s.remove();
+            }
+        }
+    } finally {
+        for (const v of run("docker", ["volume", "ls", "-q", "--filter", `label=berth.dev/stack=${stackName}`]).split("\n").filter(Boolean)) run("docker", ["volume", "rm", v]);
+        const built = run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${stackName}-`));
+        if (built.length) run("docker", ["image", "rm", ...built]);
+    }
+}

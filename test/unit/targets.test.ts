@@ -46,6 +46,7 @@ describe("docker target, demo app", async () => {
             securityOpts: ["no-new-privileges"],
             capabilities: { drops: ["ALL"] },
             memory: 256,
+            memorySwap: 256, // no swap beyond the limit; unset, every preview would propose removing what Docker reads back
             memoryReservation: 64,
             cpus: "0.5",
             destroyGraceSeconds: 10,
