@@ -17,7 +17,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2eStack, RUN_ID, berthEnv, branchOfProgram, newStack, progress, requireTool, run, teardownDocker } from "./engine";
+import { E2eStack, RUN_ID, berthEnv, branchOfProgram, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -115,6 +115,7 @@ describe("docker target: dev stack on the local engine", () => {
             },
             "npm run setup builds it from the archives in BERTH_OFFLINE_SRC (CI: ../shared/offline-src), or downloads it where get.pulumi.com answers",
         );
+        requirePortFree(8080);
         expect([...containers().map((c) => c.Name), ...dockerNames("network"), ...dockerNames("volume")]).toEqual([]);
         s = await newStack(STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" }, services: {} }, { dbPassword: password }, branch);
     });
@@ -208,6 +209,14 @@ describe("docker target: dev stack on the local engine", () => {
             // A pull request's change: web's code (a new image build) and an env var.
             fs.appendFileSync(serverJs, `// rollout ${round}\n`);
             fs.writeFileSync(demoTs, original.replace(anchor, `${anchor}ROLLOUT: "${round}", `));
+            if (round === 1) {
+                // What a reviewer reads for this pull request on the dev stack: web alone changes, in words.
+                const sum = summarize(await previewStack(STACK, s.env, policyConfigFor("dev"), branch));
+                expect(sum.markdown).toMatch(/- \*\*web\*\*: image build services\/web@\w+ -> build services\/web@\w+; new env var ROLLOUT/);
+                expect(sum.markdown).toContain("| 0 | 1 | 2 | 0 |"); // web's image rebuilt, its two containers replaced
+                for (const other of ["db", "redis", "worker"]) expect(sum.markdown).not.toContain(`**${other}**`);
+                expect(sum.markdown).not.toContain(password);
+            }
             let updated = false;
             const during = load(url, () => updated, { clients: 4, min: 300, maxMs: 8 * 60_000 });
             try {

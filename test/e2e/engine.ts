@@ -152,3 +152,15 @@ export async function teardownDocker(s: E2eStack | undefined, stackName: string)
         if (built.length) run("docker", ["image", "rm", ...built]);
     }
 }
+
+/** Fails, naming the port, when something already listens on 127.0.0.1:PORT (say a dev stack left up). */
+export function requirePortFree(port: number): void {
+    requireTool(
+        `127.0.0.1:${port} free for the demo's published port`,
+        () => {
+            const listening = run("ss", ["-Hltn", `( sport = :${port} )`]).trim();
+            if (listening) throw new Error(`something listens there: ${listening.split("\n")[0]}`);
+        },
+        "stop what listens there (a dev stack that is still up: npm run down)",
+    );
+}
