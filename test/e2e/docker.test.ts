@@ -7,7 +7,8 @@
 // the host is restarted while the app keeps answering; three rolling updates
 // of web under load fail no request; db's data survives an image update (a
 // stop-first replacement) and destroy + up; destroy leaves only the retained
-// volume (and the images it built, which the test removes). What is checked
+// volume (and the images it built, which the test removes). web publishes
+// E2E_PUBLISH_PORT, so that the suite runs beside a dev stack left up. What is checked
 // is read from `docker` and from the app, not from Pulumi's state.
 //
 // A missing Docker engine or plugin FAILS this suite with what is missing.
@@ -17,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2eStack, RUN_ID, berthEnv, branchOfProgram, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, RUN_ID, berthEnv, branchPublishingE2ePort, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -100,7 +101,7 @@ describe("docker target: dev stack on the local engine", () => {
     let s: E2eStack;
     let url: string;
     // The program deployed: a branch of the repo's, so that tests can change web and db as a pull request would.
-    const branch = branchOfProgram(() => {});
+    const branch = branchPublishingE2ePort();
     const password = `pw-${randomBytes(12).toString("hex")}`;
     const up = (label: string) => s.stack.up({ onOutput: progress(label) });
 
@@ -115,7 +116,7 @@ describe("docker target: dev stack on the local engine", () => {
             },
             "npm run setup builds it from the archives in BERTH_OFFLINE_SRC (CI: ../shared/offline-src), or downloads it where get.pulumi.com answers",
         );
-        requirePortFree(8080);
+        requirePortFree(E2E_PUBLISH_PORT);
         expect([...containers().map((c) => c.Name), ...dockerNames("network"), ...dockerNames("volume")]).toEqual([]);
         s = await newStack(STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" }, services: {} }, { dbPassword: password }, branch);
     });
@@ -132,7 +133,7 @@ describe("docker target: dev stack on the local engine", () => {
         const out = await s.stack.up({ onOutput: progress("up"), policyPacks: [POLICY_PACK], policyPackConfigs: [policyConfigFor("dev")!] });
         expect(out.stdout).toMatch(/Policies:[\s\S]*berth@v0\.1\.0/);
         url = out.outputs.url.value as string;
-        expect(url).toBe("http://127.0.0.1:8080");
+        expect(url).toBe(`http://127.0.0.1:${E2E_PUBLISH_PORT}`);
         const hosts = new Set<string>();
         let last = 0;
         for (let i = 0; i < 40 && hosts.size < 2; i++) {
@@ -163,7 +164,7 @@ describe("docker target: dev stack on the local engine", () => {
             expect(c.HostConfig.CapDrop, c.Name).toEqual(["ALL"]);
             expect(c.HostConfig.Privileged, c.Name).toBe(false);
             const bindings = Object.values(c.HostConfig.PortBindings ?? {}).flat();
-            if (c.Config.Labels["berth.dev/role"] === "load-balancer") expect(bindings).toEqual([{ HostIp: "127.0.0.1", HostPort: "8080" }]);
+            if (c.Config.Labels["berth.dev/role"] === "load-balancer") expect(bindings).toEqual([{ HostIp: "127.0.0.1", HostPort: String(E2E_PUBLISH_PORT) }]);
             else expect(bindings, `${c.Name} publishes nothing itself`).toEqual([]);
         }
         const net = (n: string) => JSON.parse(run("docker", ["network", "inspect", `${PREFIX}-${n}`]))[0];

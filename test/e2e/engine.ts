@@ -164,3 +164,19 @@ export function requirePortFree(port: number): void {
         "stop what listens there (a dev stack that is still up: npm run down)",
     );
 }
+
+/**
+ * The port the e2e suites publish the demo's web on, instead of its 8080, so
+ * that they run beside a dev stack that `npm run up` left up.
+ */
+export const E2E_PUBLISH_PORT = 18080;
+
+/** A branch of the demo whose web publishes E2E_PUBLISH_PORT. */
+export function branchPublishingE2ePort(): string {
+    return branchOfProgram((dir) => {
+        const file = path.join(dir, "services/demo.ts");
+        const src = fs.readFileSync(file, "utf8");
+        if (!src.includes("publish: 8080")) throw new Error("services/demo.ts no longer publishes 8080: update branchPublishingE2ePort");
+        fs.writeFileSync(file, src.replace("publish: 8080", `publish: ${E2E_PUBLISH_PORT}`));
+    });
+}

@@ -8,7 +8,8 @@
 import { randomBytes } from "crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demo } from "../../services/demo";
-import { E2eStack, LocalCluster, RUN_ID, localCluster, newStack, progress, requirePortFree, requireTool, run, teardown, teardownDocker } from "./engine";
+import * as fs from "fs";
+import { E2E_PUBLISH_PORT, E2eStack, LocalCluster, RUN_ID, branchPublishingE2ePort, localCluster, newStack, progress, requirePortFree, requireTool, run, teardown, teardownDocker } from "./engine";
 
 const DOCKER_STACK = `e2e-par-d-${RUN_ID}`;
 const K8S_STACK = `e2e-par-k-${RUN_ID}`;
@@ -135,16 +136,19 @@ describe("live parity: one spec on Docker and on Kubernetes means the same", () 
     let onDocker: E2eStack;
     let onK8s: E2eStack;
     let cluster: LocalCluster;
+    // One program for both stacks: the demo, its web published on E2E_PUBLISH_PORT.
+    const branch = branchPublishingE2ePort();
 
     beforeAll(async () => {
         requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one");
-        requirePortFree(8080);
+        requirePortFree(E2E_PUBLISH_PORT);
         cluster = localCluster();
-        onDocker = await newStack(DOCKER_STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" } }, { dbPassword: PASSWORD });
+        onDocker = await newStack(DOCKER_STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" } }, { dbPassword: PASSWORD }, branch);
         onK8s = await newStack(
             K8S_STACK,
             { target: "kubernetes", kubernetes: { kubeconfig: cluster.kubeconfig, context: "berth-local", namespace: NS, serviceType: "NodePort", registry: "127.0.0.1:5000" } },
             { dbPassword: PASSWORD },
+            branch,
         );
         await onDocker.stack.up({ onOutput: progress("parity docker up") });
         await onK8s.stack.up({ onOutput: progress("parity k8s up") });
@@ -154,7 +158,11 @@ describe("live parity: one spec on Docker and on Kubernetes means the same", () 
         try {
             await teardownDocker(onDocker, DOCKER_STACK);
         } finally {
-            await teardown(onK8s, cluster, NS);
+            try {
+                await teardown(onK8s, cluster, NS);
+            } finally {
+                fs.rmSync(branch, { recursive: true, force: true });
+            }
         }
     });
 
@@ -165,7 +173,7 @@ describe("live parity: one spec on Docker and on Kubernetes means the same", () 
         expect(d).toEqual(k);
         // What both agree on is the spec, not an accident of both being empty.
         expect(Object.keys(d.services)).toEqual(Object.keys(demo.services).sort());
-        expect(d.services.web).toMatchObject({ replicas: 2, published: [8080], networks: ["backend", "frontend"], health: { kind: "http", interval: 2 } });
+        expect(d.services.web).toMatchObject({ replicas: 2, published: [E2E_PUBLISH_PORT], networks: ["backend", "frontend"], health: { kind: "http", interval: 2 } });
         expect(d.services.db.mounts).toEqual(["pgdata:/var/lib/postgresql/data"]);
         expect(d.networks).toEqual({ backend: true, frontend: false });
         expect(d.reach).toContain("worker -> db");
