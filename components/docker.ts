@@ -21,18 +21,21 @@ import { DeployContext, ResolvedService, ServiceHandle, Target, mountedBy } from
 /** The image the generated load balancers run (HAProxy from Debian). */
 export const LB_CONTEXT = path.join(__dirname, "lb");
 
-/** A container healthcheck that needs nothing but bash in the image. */
+/**
+ * A container healthcheck that needs nothing but bash in the image. The HTTP
+ * check sends `GET <path>` and is healthy on a 2xx or 3xx status line; port and
+ * path reach the script as arguments, never spliced into its text, so that a
+ * path with quotes or `%` is sent as it is.
+ */
+export const HTTP_CHECK_SCRIPT =
+    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
+export const TCP_CHECK_SCRIPT = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
+
 export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
     let test: string[];
     if (c.command) test = ["CMD", ...c.command];
-    else if (c.tcp) test = ["CMD", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${c.tcp.port}`];
-    else
-        test = [
-            "CMD",
-            "bash",
-            "-c",
-            `exec 3<>/dev/tcp/127.0.0.1/${c.http!.port} && printf 'GET ${c.http!.path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' [23][0-9][0-9] '`,
-        ];
+    else if (c.tcp) test = ["CMD", "bash", "-c", TCP_CHECK_SCRIPT, "tcp-check", String(c.tcp.port)];
+    else test = ["CMD", "bash", "-c", HTTP_CHECK_SCRIPT, "http-check", String(c.http!.port), c.http!.path];
     return {
         tests: test,
         interval: `${c.intervalSeconds}s`,

@@ -30,7 +30,12 @@ export const imageRef = z
 export const checkSchema = z
     .strictObject({
         /** GET this path on this container port; healthy on a 2xx/3xx answer. */
-        http: z.strictObject({ path: z.string().startsWith("/", 'a path starting with "/"'), port }).optional(),
+        http: z
+            .strictObject({
+                path: z.string().regex(/^\/[^\s\x00-\x1f\x7f]*$/, 'a path starting with "/" with no spaces or control characters (encode them: %20)'),
+                port,
+            })
+            .optional(),
         /** Healthy when this container port accepts a TCP connection. */
         tcp: z.strictObject({ port }).optional(),
         /** Healthy when this command exits 0 inside the container. */

@@ -52,7 +52,8 @@ describe("docker target, demo app", async () => {
             destroyGraceSeconds: 10,
         });
         expect(web.inputs.healthcheck).toMatchObject({ interval: "2s", timeout: "5s", retries: 3, startPeriod: "0s" });
-        expect(web.inputs.healthcheck.tests.join(" ")).toContain("GET /healthz");
+        // Port and path are the script's arguments (test/e2e/healthchecks.test.ts runs it).
+        expect(web.inputs.healthcheck.tests.slice(-3)).toEqual(["http-check", "8080", "/healthz"]);
         expect(web.inputs.networksAdvanced).toEqual([
             { name: "berth-test-frontend", aliases: ["web"] },
             { name: "berth-test-backend", aliases: ["web"] },

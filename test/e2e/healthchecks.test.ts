@@ -1,0 +1,72 @@
+// The health checks the Docker target generates, run for real: each check's
+// command, exactly as berth puts it in a container's healthcheck, runs in a
+// container of the base image on the local Docker engine (host network)
+// against a server on 127.0.0.1 that answers 2xx, 3xx, 4xx and 5xx, or is not
+// there. Healthy must mean what the spec says: a 2xx or 3xx answer (HTTP), an
+// open port (TCP).
+import * as http from "http";
+import { AddressInfo } from "net";
+import { spawn } from "child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { healthcheck } from "../../components/docker";
+import { requireTool, run } from "./engine";
+
+const IMAGE = "berth/debian:bookworm"; // what npm run setup makes; every demo image builds on it
+const seen: string[] = [];
+let server: http.Server;
+let port = 0;
+let closedPort = 0;
+
+/**
+ * Runs a generated check in a container; its exit code (0: healthy). Async:
+ * the server it checks runs in this process.
+ */
+function runCheck(check: Parameters<typeof healthcheck>[0]): Promise<number> {
+    const tests = healthcheck(check).tests as string[];
+    expect(tests[0]).toBe("CMD");
+    return new Promise((resolve, reject) => {
+        const p = spawn("docker", ["run", "--rm", "--network", "host", IMAGE, ...tests.slice(1)], { stdio: "ignore" });
+        const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
+        p.on("error", reject);
+        p.on("exit", (code, signal) => {
+            clearTimeout(timer);
+            code === null ? reject(new Error(`docker run did not finish: ${signal}`)) : resolve(code);
+        });
+    });
+}
+const http_ = (path: string, p = port) => runCheck({ http: { path, port: p }, intervalSeconds: 2, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 0 });
+const tcp = (p: number) => runCheck({ tcp: { port: p }, intervalSeconds: 2, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 0 });
+
+describe("the Docker target's generated health checks, run in a container", () => {
+    beforeAll(async () => {
+        requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one");
+        requireTool(`the base image ${IMAGE}`, () => run("docker", ["image", "inspect", IMAGE]), "npm run setup builds it");
+        server = http.createServer((req, res) => {
+            seen.push(req.url!);
+            const status = Number(/^\/status\/(\d{3})/.exec(req.url!)?.[1] ?? 200);
+            res.writeHead(status, status >= 300 && status < 400 ? { location: "/" } : {});
+            res.end("ok\n");
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        port = (server.address() as AddressInfo).port;
+        // A port nothing listens on: bound, then released.
+        const probe = http.createServer();
+        await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+        closedPort = (probe.address() as AddressInfo).port;
+        await new Promise((r) => probe.close(r));
+    });
+    afterAll(() => new Promise((r) => server?.close(r)));
+
+    it.each([200, 204, 302])("HTTP: healthy on %i", async (status) => expect(await http_(`/status/${status}`)).toBe(0));
+    it.each([404, 500, 503])("HTTP: unhealthy on %i", async (status) => expect(await http_(`/status/${status}`)).not.toBe(0));
+    it("HTTP: unhealthy when nothing listens", async () => expect(await http_("/status/200", closedPort)).not.toBe(0));
+    it("HTTP: sends a path with quotes and % as it is", async () => {
+        const path = `/status/200/it's/"100%"/%s/$(id)`;
+        expect(await http_(path)).toBe(0);
+        expect(seen).toContain(path);
+    });
+    it("TCP: healthy when the port is open, unhealthy when it is not", async () => {
+        expect(await tcp(port)).toBe(0);
+        expect(await tcp(closedPort)).not.toBe(0);
+    });
+});
