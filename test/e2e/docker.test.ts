@@ -18,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2E_PUBLISH_PORT, E2eStack, RUN_ID, berthEnv, branchPublishingE2ePort, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -267,8 +267,11 @@ describe("docker target: dev stack on the local engine", () => {
         const afterUpdate = (await visit(url)).visits;
         expect(afterUpdate).toBe(before + 1);
 
-        // npm run down: nothing of the stack is left but the retained volume and the images it built.
-        await s.stack.destroy({ onOutput: progress("destroy") });
+        // npm run down, after a container was removed behind the engine's back (a user's
+        // `docker rm -f`): nothing of the stack is left but the retained volume and the images it built.
+        run("docker", ["rm", "-f", replicas("worker")[0].Id]);
+        const down = run("bash", [path.join(REPO, "scripts/down"), STACK], s.env);
+        expect(down).toContain(`destroyed ${STACK}`);
         expect(containers().map((c) => c.Name)).toEqual([]);
         expect(dockerNames("network")).toEqual([]);
         expect(dockerNames("volume")).toEqual([`${PREFIX}-pgdata`]);
