@@ -50,6 +50,15 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
     return { requests: pick("request"), limits: pick("limit") };
 }
 
+/**
+ * The init container command that holds a dependent until its dependency
+ * answers: a TCP connection to the dependency's Service (ready pods only),
+ * retried every second. Needs bash in the dependent's image.
+ */
+export function waitForCommand(host: string, port: number): string[] {
+    return ["bash", "-c", 'until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do echo "waiting for $1:$2"; sleep 1; done', "wait-for", host, String(port)];
+}
+
 export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const kc = ctx.config.kubernetes!;
     const ns = kc.namespace;
@@ -192,11 +201,12 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             const initContainers = Object.entries(svc.dependsOn)
                 .filter(([, cond]) => cond === "healthy")
                 .map(([dep]) => {
-                    const port = ctx.services[dep].ports[0]?.port;
+                    // The spec guarantees a port to a "healthy" dependency.
+                    const port = ctx.services[dep].ports[0].port;
                     return {
                         name: `wait-for-${dep}`,
                         image,
-                        command: ["bash", "-c", `until (exec 3<>/dev/tcp/${dep}/${port}) 2>/dev/null; do echo waiting for ${dep}:${port}; sleep 1; done`],
+                        command: waitForCommand(dep, port),
                         securityContext: containerSecurity(svc),
                     };
                 });

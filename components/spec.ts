@@ -234,6 +234,9 @@ export const appSchema = z
                     ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `unknown service "${dep}" (services: ${Object.keys(app.services).join(", ")})` });
                 } else if (svc.dependsOn[dep] === "healthy" && !app.services[dep].health.readiness) {
                     ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.health.readiness; give one, or use "started"` });
+                } else if (svc.dependsOn[dep] === "healthy" && app.services[dep].ports.length === 0) {
+                    // Kubernetes waits on the dependency's Service, which routes only to ready pods.
+                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
                 }
             }
             const ports = new Set<string>();

@@ -1,4 +1,5 @@
-// The health checks the Docker target generates, run for real: each check's
+// The checks berth generates, run for real. The Docker target's health
+// checks: each check's
 // command, exactly as berth puts it in a container's healthcheck, runs in a
 // container of the base image on the local Docker engine (host network)
 // against a server on 127.0.0.1 that answers 2xx, 3xx, 4xx and 5xx, or is not
@@ -9,6 +10,7 @@ import { AddressInfo } from "net";
 import { spawn } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthcheck } from "../../components/docker";
+import { waitForCommand } from "../../components/kubernetes";
 import { requireTool, run } from "./engine";
 
 const IMAGE = "berth/debian:bookworm"; // what npm run setup makes; every demo image builds on it
@@ -68,5 +70,67 @@ describe("the Docker target's generated health checks, run in a container", () =
     it("TCP: healthy when the port is open, unhealthy when it is not", async () => {
         expect(await tcp(port)).toBe(0);
         expect(await tcp(closedPort)).not.toBe(0);
+    });
+});
+
+/** Starts a listener on 127.0.0.1:port after `delayMs`; returns a closer. */
+function listenLater(p: number, delayMs: number): () => Promise<void> {
+    const srv = http.createServer((_, res) => res.end());
+    const timer = setTimeout(() => srv.listen(p, "127.0.0.1"), delayMs);
+    return () => new Promise((r) => (clearTimeout(timer), srv.listening ? srv.close(() => r()) : r()));
+}
+
+/** Runs the wait-for command in a container for at most `limitMs`: whether it finished, and when. */
+function runWaitFor(p: number, limitMs: number): Promise<{ finished: boolean; code: number | null; ms: number }> {
+    const started = Date.now();
+    const name = `berth-waitfor-${process.pid}-${p}`;
+    return new Promise((resolve, reject) => {
+        const c = spawn("docker", ["run", "--rm", "--name", name, "--network", "host", IMAGE, ...waitForCommand("127.0.0.1", p)], { stdio: "ignore" });
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            spawn("docker", ["rm", "-f", name], { stdio: "ignore" });
+        }, limitMs);
+        c.on("error", reject);
+        c.on("exit", (code) => {
+            clearTimeout(timer);
+            resolve({ finished: !timedOut, code, ms: Date.now() - started });
+        });
+    });
+}
+
+describe("the Kubernetes target's wait-for init command, run in a container", () => {
+    let freePort = 0;
+    beforeAll(async () => {
+        requireTool(`the base image ${IMAGE}`, () => run("docker", ["image", "inspect", IMAGE]), "npm run setup builds it");
+        const probe = http.createServer();
+        await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+        freePort = (probe.address() as AddressInfo).port;
+        await new Promise((r) => probe.close(r));
+    });
+
+    it("returns at once when the dependency answers", async () => {
+        const close = listenLater(freePort, 0);
+        try {
+            await new Promise((r) => setTimeout(r, 200));
+            const r = await runWaitFor(freePort, 20_000);
+            expect(r).toMatchObject({ finished: true, code: 0 });
+        } finally {
+            await close();
+        }
+    });
+    it("waits for a dependency that comes up late, then returns", async () => {
+        const close = listenLater(freePort, 4000);
+        try {
+            const r = await runWaitFor(freePort, 30_000);
+            expect(r).toMatchObject({ finished: true, code: 0 });
+            expect(r.ms).toBeGreaterThanOrEqual(4000);
+        } finally {
+            await close();
+        }
+    });
+    it("keeps waiting while nothing answers", async () => {
+        const r = await runWaitFor(freePort, 5000);
+        expect(r.finished).toBe(false);
     });
 });

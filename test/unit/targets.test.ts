@@ -129,6 +129,8 @@ describe("kubernetes target, demo app", async () => {
         expect(c.image).toBe(`127.0.0.1:5000/berth-web@sha256:${"0".repeat(52)}${img.tag}`);
         // web waits for healthy db and redis at every start.
         expect(pod.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
+        // Each waits on its dependency's Service and first port (test/e2e/healthchecks.test.ts runs the command).
+        expect(pod.initContainers.map((i: any) => i.command.slice(-2))).toEqual([["db", "5432"], ["redis", "6379"]]);
     });
 
     it("runs the db with a Recreate strategy on its retained PVC", () => {
