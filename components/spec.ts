@@ -147,6 +147,10 @@ export const serviceSchema = z
         /** Kubernetes only. Rolling update bounds; Docker always starts new replicas before stopping old ones. */
         rollingUpdate: z
             .strictObject({ maxSurge: z.union([z.int().min(0), z.string().regex(/^\d+%$/)]), maxUnavailable: z.union([z.int().min(0), z.string().regex(/^\d+%$/)]) })
+            .refine((r) => !(parseInt(String(r.maxSurge), 10) === 0 && parseInt(String(r.maxUnavailable), 10) === 0), {
+                message: "maxSurge and maxUnavailable cannot both be 0 (no pod could be added or removed, so the rollout could never proceed); give one of them at least 1",
+                path: ["maxUnavailable"],
+            })
             .optional(),
         /** Portable (Docker runs `min`). */
         scaling: scalingSchema.optional(),

@@ -56,7 +56,8 @@ export class BerthInputError extends BerthError {
 
 function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
     return issues.map((i) => {
-        const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+        // A key that is not a plain name (a dotted env var, say) is quoted, so that it cannot read as a nested path.
+        const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join("");
         // A bad record key (a service, env var or volume name) carries its reason one level down.
         const message = i.code === "invalid_key" ? `invalid name: ${i.issues.map((n) => n.message).join("; ")}` : i.message;
         return `${prefix}${path}: ${message}`;

@@ -38,6 +38,8 @@ const cases: Case[] = [
     ["cpu target over 100", edit((a) => (a.services.api.scaling = { min: 1, max: 2, cpuPercent: 150 })), docker, /app\.services\.api\.scaling\.cpuPercent/],
     ["replicas with scaling", edit((a) => ((a.services.api.scaling = { min: 1, max: 2, cpuPercent: 50 }), (a.services.api.replicas = 3))), docker, /replicas and scaling are exclusive/],
     ["healthy dependency without a port", edit((a) => (a.services.cache.ports = [])), docker, /app\.services\.api\.dependsOn\.cache: "healthy" needs services\.cache\.ports/],
+    ["rolling update that can never proceed", edit((a) => (a.services.api.rollingUpdate = { maxSurge: 0, maxUnavailable: "0%" })), docker, /app\.services\.api\.rollingUpdate\.maxUnavailable: maxSurge and maxUnavailable cannot both be 0/],
+    ["dotted env var name, quoted in the message", edit((a) => (a.services.api.env = { "discovery.type": "single-node" })), docker, /app\.services\.api\.env\["discovery\.type"\]: invalid name: an env var name/],
     ["health path with a space", edit((a) => (a.services.api.health.readiness.http.path = "/health check")), docker, /app\.services\.api\.health\.readiness\.http\.path: a path starting with "\/" with no spaces or control characters/],
     ["unknown target", ok, { target: "swarm" }, /berth:target: .*"docker"\|"kubernetes"/],
     ["missing target", ok, {}, /berth:target: /],
