@@ -97,8 +97,19 @@ export function haproxyConfig(svc: ResolvedService): string {
     return lines.join("\n") + "\n";
 }
 
+/**
+ * The platform images are built for on the local engine: this machine's. Left
+ * unset, the provider warns on every preview and up that it guessed it; for an
+ * engine elsewhere (docker.host) berth does not guess, and the provider does.
+ */
+export function localPlatform(): string | undefined {
+    const arch = ({ x64: "amd64", arm64: "arm64" } as Record<string, string>)[process.arch];
+    return arch ? `linux/${arch}` : undefined;
+}
+
 export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const dc = ctx.config.docker;
+    const platform = dc.host ? undefined : localPlatform();
     const provider = dc.host ? new docker.Provider(`${appName}-docker`, { host: dc.host }, { parent: app }) : undefined;
     const prefix = `${ctx.project}-${ctx.stack}`;
     const labels = (extra: Record<string, string>) =>
@@ -154,7 +165,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                         // The tag is the build context's content hash: a changed context is a new
                         // image reference, which replaces the containers; an unchanged one is not.
                         imageName: `${prefix}-${svc.name}:${contextHash(svc.build.context)}`,
-                        build: { context: svc.build.context, dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined },
+                        build: { context: svc.build.context, dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined, platform },
                         skipPush: true,
                     },
                     { parent, provider },
@@ -231,7 +242,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             if (published.length > 0) {
                 lbImage ??= new docker.Image(
                     `${appName}-lb-image`,
-                    { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT }, skipPush: true },
+                    { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT, platform }, skipPush: true },
                     { parent: app, provider },
                 );
                 const lb = new docker.Container(

@@ -86,6 +86,8 @@ describe("docker target, demo app", async () => {
         const img = r.byName("demo-web-image");
         expect(img.inputs.imageName).toMatch(/^berth-test-web:[0-9a-f]{12}$/);
         expect(img.inputs.skipPush).toBe(true);
+        // Built for this machine's platform (the local engine), so the provider need not warn that it guessed.
+        expect(img.inputs.build.platform).toBe(`linux/${process.arch === "x64" ? "amd64" : process.arch}`);
         expect(r.byName("demo-web-0").inputs.image).toBe(img.inputs.imageName);
     });
 });
