@@ -159,10 +159,15 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             let secret: k8s.core.v1.Secret | undefined;
             if (secretNames.length > 0) {
                 const cfg = new pulumi.Config("berth");
+                // Autonamed (`<app>-<service>-secret-<random>`): a changed value replaces the
+                // Secret under a new name, which changes the pod template, so the pods roll and
+                // read the new value. (A fixed name would be replaced in place and the running
+                // pods would keep the old value.) The name carries no hash of the value.
+                const { name: _fixed, ...secretMeta } = meta(`${svc.name}-secrets`, labels);
                 secret = new k8s.core.v1.Secret(
                     `${appName}-${svc.name}-secret`,
                     {
-                        metadata: meta(`${svc.name}-secrets`, labels),
+                        metadata: secretMeta,
                         type: "Opaque",
                         stringData: Object.fromEntries(secretNames.map((s) => [s, cfg.requireSecret(svc.secrets[s].config)])),
                     },
@@ -173,7 +178,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 ...Object.entries(svc.env).map(([name, value]) => ({ name, value })),
                 ...secretNames
                     .filter((s) => svc.secrets[s].as === "env")
-                    .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: `${svc.name}-secrets`, key: s } } })),
+                    .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: s } } })),
             ];
             const fileSecrets = secretNames.filter((s) => svc.secrets[s].as === "file");
             const perReplica = svc.volumes.filter((m) => ctx.volumes[m.volume].perReplica);
@@ -185,7 +190,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             ];
             const volumes: k8s.types.input.core.v1.Volume[] = [
                 ...shared.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
-                ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: `${svc.name}-secrets` } }] : []),
+                ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: secret!.metadata.name } }] : []),
             ];
             // A built image is pushed to the stack's registry and run by digest.
             const image: pulumi.Input<string> = svc.build

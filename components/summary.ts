@@ -64,7 +64,9 @@ function changes(events: EngineEvent[]): Change[] {
         const m = e.resourcePreEvent?.metadata;
         if (!m || !CHANGING.has(m.op)) continue;
         const op = m.op === "create-replacement" || m.op === "delete-replaced" ? "replace" : m.op;
-        const keys = [...new Set([...(m.diffs ?? []), ...Object.keys(m.detailedDiff ?? {})])].sort();
+        // A replacement is several events (create-replacement, replace, delete-replaced), and
+        // only some carry the diff: keep the keys of all of them.
+        const keys = [...new Set([...(out.get(m.urn)?.keys ?? []), ...(m.diffs ?? []), ...Object.keys(m.detailedDiff ?? {})])].sort();
         out.set(m.urn, { op, type: m.type, name: m.urn.split("::").pop()!, urn: m.urn, keys });
     }
     return [...out.values()];

@@ -13,6 +13,7 @@ import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, ne
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+const NEW_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 let cluster: LocalCluster;
 let kubeconfig = "";
 const kubectl = (...args: string[]) => cluster.kubectl(...args);
@@ -62,7 +63,8 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(c.readinessProbe.httpGet).toEqual({ path: "/healthz", port: 8080, scheme: "HTTP" });
         expect(c.readinessProbe.periodSeconds).toBe(2);
         expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
-        expect(c.env.find((e: any) => e.name === "PGPASSWORD")).toEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "web-secrets", key: "PGPASSWORD" } } });
+        // Secrets are autonamed (a new value is a new Secret, so the pods roll to it).
+        expect(c.env.find((e: any) => e.name === "PGPASSWORD")).toEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: expect.stringMatching(/^demo-web-secret-[a-z0-9]+$/), key: "PGPASSWORD" } } });
         expect(web.spec.template.spec.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
         const db = deps.find((d) => d.metadata.name === "db");
         expect(db.spec.strategy.type).toBe("Recreate");
@@ -83,7 +85,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         ]);
         const endpoints = JSON.parse(kubectl("get", "endpoints", "web", "-n", NS, "-o", "json"));
         expect(endpoints.subsets?.[0]?.addresses?.length ?? 0, "web's Service has ready endpoints").toBeGreaterThanOrEqual(1);
-        expect(names(getJson("secrets"))).toEqual(["db-secrets", "web-secrets", "worker-secrets"]);
+        expect(names(getJson("secrets")).map((n) => n.replace(/-[a-z0-9]+$/, ""))).toEqual(["demo-db-secret", "demo-web-secret", "demo-worker-secret"]);
     });
 
     it("runs the images berth built and pushed to the stack's registry, by the digest the registry holds", async () => {
@@ -118,7 +120,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const state = JSON.stringify(await s.stack.exportStack());
         expect(state).not.toContain(PASSWORD);
         // ...while the cluster does get the value.
-        const secret = JSON.parse(kubectl("get", "secret", "web-secrets", "-n", NS, "-o", "json"));
+        const secret = getJson("secrets").find((x) => x.metadata.name.startsWith("demo-web-secret-"));
         expect(Buffer.from(secret.data.PGPASSWORD, "base64").toString()).toBe(PASSWORD);
     });
 
@@ -153,6 +155,25 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(web.metadata.uid).toBe(before); // updated in place, not replaced
         expect(web.spec.template.spec.containers[0].env).toContainEqual({ name: "FEATURE_GREETING", value: "hello" });
         expect(getJson("horizontalpodautoscalers.autoscaling")[0].spec.minReplicas).toBe(3);
+    });
+
+    it("a new secret value is a new Secret, and the pods that use it roll to it", async () => {
+        const web = () => getJson("deployments").find((d) => d.metadata.name === "web");
+        const ref = (d: any) => d.spec.template.spec.containers[0].env.find((e: any) => e.name === "PGPASSWORD").valueFrom.secretKeyRef.name as string;
+        const before = web();
+        const rsBefore = names(getJson("replicasets")).filter((n) => n.startsWith("web-"));
+        await s.stack.setConfig("berth:dbPassword", { value: NEW_PASSWORD, secret: true });
+        await s.stack.up({ onOutput: progress("new secret") });
+        const after = web();
+        expect(ref(after)).not.toBe(ref(before));
+        expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
+        // A new ReplicaSet: the pods roll.
+        expect(names(getJson("replicasets")).filter((n) => n.startsWith("web-") && !rsBefore.includes(n)).length).toBe(1);
+        const secrets = getJson("secrets");
+        expect(secrets.map((x) => x.metadata.name)).not.toContain(ref(before));
+        const current = secrets.find((x) => x.metadata.name === ref(after));
+        expect(Buffer.from(current.data.PGPASSWORD, "base64").toString()).toBe(NEW_PASSWORD);
+        expect(JSON.stringify(await s.stack.exportStack())).not.toContain(NEW_PASSWORD);
     });
 
     it("a change that would replace the PVC fails before anything changes", async () => {

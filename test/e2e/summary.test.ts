@@ -66,7 +66,11 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.markdown).toContain(
             "- **web**: scaling rule 2..6 at 70% cpu -> 4..6 at 70% cpu; new env var FEATURE_GREETING; secret PGPASSWORD value changed (not shown) (",
         );
-        expect(sum.markdown).toContain("- **db**: secret POSTGRES_PASSWORD value changed (not shown) (replace Secret)");
+        // A new value is a new Secret, and the Deployment follows it to the new name: db's pods roll.
+        const dbLine = sum.markdown.split("\n").find((l) => l.startsWith("- **db**: "));
+        expect(dbLine).toMatch(/^- \*\*db\*\*: secret POSTGRES_PASSWORD value changed \(not shown\) \(.*\)$/);
+        expect(dbLine).toContain("replace Secret");
+        expect(dbLine).toContain("update Deployment");
         expect(sum.markdown).toContain("class svc_web changed");
         expect(sum.danger).toEqual([]);
         for (const secret of [PASSWORD, NEW_PASSWORD]) expect(sum.markdown).not.toContain(secret);

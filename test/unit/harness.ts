@@ -53,6 +53,10 @@ export async function render(
                 if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.name}`;
                 // What the registry image's build and push would return: a digest reference.
                 if (args.type === "pulumi-nodejs:dynamic/berth:RegistryImage") state.ref = `${args.inputs.repository}@sha256:${"0".repeat(52)}${args.inputs.tag}`;
+                // The Kubernetes provider's autonaming: the resource's name and a random suffix.
+                if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
+                    state.metadata = { ...args.inputs.metadata, name: `${args.name}-r4nd0m` };
+                }
                 if (args.type === "kubernetes:core/v1:Service") {
                     state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
                 }

@@ -58,6 +58,18 @@ describe("summary wording", () => {
         expect(s.markdown).toContain("class vol_pgdata changed");
     });
 
+    it("reads which secret changed from a create-before-delete replacement, whose last event carries no diff", () => {
+        // The engine's order for an autonamed Secret whose value changed.
+        const events = [
+            pre("create-replacement", "kubernetes:core/v1:Secret", "demo-web-secret", ["data.PGPASSWORD"]),
+            pre("replace", "kubernetes:core/v1:Secret", "demo-web-secret", ["data.PGPASSWORD"]),
+            pre("update", "kubernetes:apps/v1:Deployment", "demo-web-deployment", ["spec.template.spec.containers[0].env[4].valueFrom.secretKeyRef.name"]),
+            pre("delete-replaced", "kubernetes:core/v1:Secret", "demo-web-secret"),
+        ];
+        const s = summarize({ stack: "staging", events, previous: manifest({ web }), next: manifest({ web }) });
+        expect(s.markdown).toContain("- **web**: secret PGPASSWORD value changed (not shown) (replace Secret, update Deployment)");
+    });
+
     it("counts replacements, names deleted services and publishing beyond the host, and hides secret values", () => {
         const events = [
             pre("replace", "docker:index/container:Container", "demo-web-0", ["image"]),

@@ -117,7 +117,9 @@ describe("kubernetes target, demo app", async () => {
         const c = pod.containers[0];
         expect(c.readinessProbe).toEqual({ httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 3, initialDelaySeconds: 0 });
         expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
-        expect(c.env).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "web-secrets", key: "PGPASSWORD" } } });
+        // The Secret is autonamed, so that a new value is a new Secret and the pods roll to it.
+        expect(r.byName("demo-web-secret").inputs.metadata.name).toBeUndefined();
+        expect(c.env).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "demo-web-secret-r4nd0m", key: "PGPASSWORD" } } });
         expect(JSON.stringify(r.byName("demo-web-deployment").inputs)).not.toContain("s3cret-value");
         expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         expect(pod.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
