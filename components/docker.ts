@@ -70,9 +70,12 @@ export function haproxyConfig(svc: ResolvedService): string {
         "  option dontlognull",
         // A replica that is stopping refuses new connections and closes idle
         // keep-alive ones: such a request is sent again, to another replica
-        // (redispatch on every retry), so a rolling update fails none.
+        // (redispatch on every retry), so a rolling update fails none. Only
+        // GET/HEAD/OPTIONS are resent once sent (see each backend); a request
+        // that never reached a replica (conn-failure) always is. No retry on a
+        // response timeout: a slow answer is not run twice.
         "  retries 3",
-        "  retry-on conn-failure empty-response junk-response response-timeout",
+        "  retry-on conn-failure empty-response junk-response",
         "  option redispatch 1",
         "  timeout connect 2s",
         "  timeout client 30s",
@@ -90,6 +93,7 @@ export function haproxyConfig(svc: ResolvedService): string {
             `  default_backend b${p.port}`,
             `backend b${p.port}`,
             "  balance roundrobin",
+            "  http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS",
             ...(check ? [`  ${check}`] : []),
             `  server-template r 1-20 ${svc.name}:${p.port} check inter 1s fall 1 rise 1 resolvers docker init-addr none`,
         );
@@ -100,7 +104,8 @@ export function haproxyConfig(svc: ResolvedService): string {
 /**
  * The platform images are built for on the local engine: this machine's. Left
  * unset, the provider warns on every preview and up that it guessed it; for an
- * engine elsewhere (docker.host) berth does not guess, and the provider does.
+ * engine elsewhere (docker.host or DOCKER_HOST not a unix socket) berth does not
+ * guess, and the provider does.
  */
 export function localPlatform(): string | undefined {
     const arch = ({ x64: "amd64", arm64: "arm64" } as Record<string, string>)[process.arch];
@@ -109,7 +114,9 @@ export function localPlatform(): string | undefined {
 
 export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const dc = ctx.config.docker;
-    const platform = dc.host ? undefined : localPlatform();
+    // The engine is local unless berth:docker.host or DOCKER_HOST names one elsewhere.
+    const engine = dc.host ?? process.env.DOCKER_HOST;
+    const platform = !engine || engine.startsWith("unix://") ? localPlatform() : undefined;
     const provider = dc.host ? new docker.Provider(`${appName}-docker`, { host: dc.host }, { parent: app }) : undefined;
     const prefix = `${ctx.project}-${ctx.stack}`;
     const labels = (extra: Record<string, string>) =>

@@ -17,11 +17,20 @@ function passphraseFor(args: string, selected = "staging"): string {
 }
 
 describe("scripts/bin/pulumi", () => {
-    it.each(["stack select --create dev", "stack select dev", "stack init dev", "stack rm --force dev", "up --stack dev", "up -s dev", "preview --stack=dev"])(
+    it.each(["stack select --create dev", "stack select dev", "stack init dev", "stack rm --force dev", "stack init --secrets-provider passphrase dev", "up --stack dev", "up -s dev", "up --skip-preview --stack dev", "preview --stack=dev"])(
         "gives `%s` the dev passphrase",
         (args) => expect(passphraseFor(args)).toBe("berth-dev-stack-local-only"),
     );
-    it.each(["stack select --create staging", "up --stack prod", "stack init --secrets-provider passphrase staging", "up"])("gives `%s` none", (args) =>
+    it.each([
+        "stack select --create staging",
+        "up --stack prod",
+        "stack init --secrets-provider passphrase staging",
+        "stack init --copy-config-from dev staging",
+        "stack init --stack staging --copy-config-from dev",
+        "config rm --stack prod dev",
+        "up --skip-preview --stack prod",
+        "up",
+    ])("gives `%s` none", (args) =>
         expect(passphraseFor(args)).toBe("none"),
     );
     it("gives the selected dev stack the dev passphrase", () => expect(passphraseFor("up", "dev")).toBe("berth-dev-stack-local-only"));
