@@ -163,11 +163,10 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 // Secret under a new name, which changes the pod template, so the pods roll and
                 // read the new value. (A fixed name would be replaced in place and the running
                 // pods would keep the old value.) The name carries no hash of the value.
-                const { name: _fixed, ...secretMeta } = meta(`${svc.name}-secrets`, labels);
                 secret = new k8s.core.v1.Secret(
                     `${appName}-${svc.name}-secret`,
                     {
-                        metadata: secretMeta,
+                        metadata: { namespace: ns, labels: meta(svc.name, labels).labels },
                         type: "Opaque",
                         stringData: Object.fromEntries(secretNames.map((s) => [s, cfg.requireSecret(svc.secrets[s].config)])),
                     },

@@ -18,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -40,7 +40,6 @@ function containers(service?: string): Inspected[] {
 }
 const replicas = (service: string) => containers(service).filter((c) => c.Config.Labels["berth.dev/role"] !== "load-balancer");
 const dockerNames = (kind: "network" | "volume") => run("docker", [kind, "ls", "--format", "{{.Name}}"]).split("\n").filter((n) => n.startsWith(PREFIX));
-const builtImages = () => run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`${PREFIX}-`));
 
 interface Visit {
     visits: number;
@@ -148,7 +147,7 @@ describe("docker target: dev stack on the local engine", () => {
     });
 
     it("previews and refreshes with no changes, built images included", async () => {
-        expect(builtImages().map((i) => i.split(":")[0]).sort()).toEqual([`${PREFIX}-db`, `${PREFIX}-lb`, `${PREFIX}-redis`, `${PREFIX}-web`, `${PREFIX}-worker`]);
+        expect(builtImages(STACK).map((i) => i.split(":")[0]).sort()).toEqual([`${PREFIX}-db`, `${PREFIX}-lb`, `${PREFIX}-redis`, `${PREFIX}-web`, `${PREFIX}-worker`]);
         await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview") });
         await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh") });
         const sum = summarize(await previewStack(STACK, s.env, policyConfigFor("dev"), branch));
@@ -277,7 +276,7 @@ describe("docker target: dev stack on the local engine", () => {
         expect(dockerNames("volume")).toEqual([`${PREFIX}-pgdata`]);
         // pulumi-docker 4.11's Image delete removes nothing: the built images stay in the
         // engine's image store (README: "Built images"); afterAll removes them.
-        expect(builtImages().length).toBeGreaterThanOrEqual(5);
+        expect(builtImages(STACK).length).toBeGreaterThanOrEqual(5);
 
         // npm run up: the retained volume is adopted by name, with every visit in it.
         const again = await up("up again");

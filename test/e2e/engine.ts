@@ -131,6 +131,11 @@ export async function teardown(s: E2eStack | undefined, cluster: LocalCluster, n
     }
 }
 
+/** The images a stack built on the local Docker engine (`berth-<stack>-<service>:<tag>`), which outlive its destroy. */
+export function builtImages(stackName: string): string[] {
+    return run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${stackName}-`));
+}
+
 /**
  * Destroys an e2e stack on the local Docker engine and removes it; then removes
  * what outlives a destroy there by design (its retained volumes, labelled with
@@ -148,7 +153,7 @@ export async function teardownDocker(s: E2eStack | undefined, stackName: string)
         }
     } finally {
         for (const v of run("docker", ["volume", "ls", "-q", "--filter", `label=berth.dev/stack=${stackName}`]).split("\n").filter(Boolean)) run("docker", ["volume", "rm", v]);
-        const built = run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${stackName}-`));
+        const built = builtImages(stackName);
         if (built.length) run("docker", ["image", "rm", ...built]);
     }
 }

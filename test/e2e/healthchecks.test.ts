@@ -19,6 +19,15 @@ let server: http.Server;
 let port = 0;
 let closedPort = 0;
 
+/** A port on 127.0.0.1 that nothing listens on: bound, then released. */
+async function unusedPort(): Promise<number> {
+    const probe = http.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const p = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    return p;
+}
+
 /**
  * Runs a generated check in a container; its exit code (0: healthy). Async:
  * the server it checks runs in this process.
@@ -51,11 +60,7 @@ describe("the Docker target's generated health checks, run in a container", () =
         });
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         port = (server.address() as AddressInfo).port;
-        // A port nothing listens on: bound, then released.
-        const probe = http.createServer();
-        await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-        closedPort = (probe.address() as AddressInfo).port;
-        await new Promise((r) => probe.close(r));
+        closedPort = await unusedPort();
     });
     afterAll(() => new Promise((r) => server?.close(r)));
 
@@ -103,10 +108,7 @@ describe("the Kubernetes target's wait-for init command, run in a container", ()
     let freePort = 0;
     beforeAll(async () => {
         requireTool(`the base image ${IMAGE}`, () => run("docker", ["image", "inspect", IMAGE]), "npm run setup builds it");
-        const probe = http.createServer();
-        await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-        freePort = (probe.address() as AddressInfo).port;
-        await new Promise((r) => probe.close(r));
+        freePort = await unusedPort();
     });
 
     it("returns at once when the dependency answers", async () => {
