@@ -7,6 +7,15 @@
 # on the next start instead of leaving a cluster without the "app" database.
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n1)
+# A volume that another user owns cannot be Postgres' data folder (initdb and
+# postgres insist on owning it, mode 0700): a Docker volume takes the image's
+# ownership of the mount point, but a Kubernetes hostPath volume is root's
+# (mode 0777). There the data lives in a folder of Postgres' own inside it.
+if [ ! -O "$PGDATA" ]; then
+  PGDATA=$PGDATA/pgdata
+  mkdir -p "$PGDATA" && chmod 700 "$PGDATA"
+  export PGDATA
+fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
   pwfile=$(mktemp); printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
@@ -18,5 +27,11 @@ if [ ! -e "$PGDATA/berth-initialised" ]; then
   # An "already exists" error here (setup interrupted after this step) is harmless.
   echo "CREATE DATABASE app" | "$bin/postgres" --single -D "$PGDATA" postgres >/dev/null
   touch "$PGDATA/berth-initialised"
+fi
+# The password is the secret's current value at every start, so that a rotated
+# secret (which restarts this service and its clients) is the one that works.
+# Single-user mode again: no server listens yet; the value goes by stdin, not argv.
+if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+  printf "ALTER ROLE app PASSWORD '%s'\n" "${POSTGRES_PASSWORD//\'/\'\'}" | "$bin/postgres" --single -D "$PGDATA" postgres >/dev/null
 fi
 exec "$bin/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp

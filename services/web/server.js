@@ -1,9 +1,12 @@
 // berth demo web service: GET / records a visit in Postgres, queues a job
 // for the worker in Redis, and answers the visit count and this replica's
-// hostname; GET /healthz answers 200 when Postgres and Redis answer.
+// hostname; GET /healthz answers 200 when Postgres and Redis answer, and 503
+// while the file /tmp/drain exists (an operator takes this replica out of
+// rotation: `touch /tmp/drain` inside it; the load balancer stops sending it requests).
 "use strict";
 const http = require("http");
 const os = require("os");
+const fs = require("fs");
 const { Pool } = require("pg");
 const { createClient } = require("redis");
 
@@ -25,6 +28,7 @@ const server = http.createServer(async (req, res) => {
     };
     try {
         if (req.url === "/healthz") {
+            if (fs.existsSync("/tmp/drain")) return send(503, { error: "draining (/tmp/drain exists)" });
             await pool.query("SELECT 1");
             await redis.ping();
             return send(200, { ok: true });
