@@ -24,6 +24,14 @@ const LABEL_PART_OF = "app.kubernetes.io/part-of";
 const netLabel = (net: string) => `berth.dev/net-${net}`;
 /** Server-side apply takes over an existing object's fields (a retained namespace or PVC). */
 const ADOPT = { "pulumi.com/patchForce": "true" };
+/**
+ * A claim is not awaited: its workload's rollout is (a pod starts only once its
+ * claim is bound). The provider's await for a claim of a WaitForFirstConsumer
+ * StorageClass (a local-path or most CSI classes) waits for phase Pending, which
+ * an adopted, already-Bound claim never shows again: the second up after a
+ * destroy hung for 5 minutes and failed.
+ */
+const CLAIM = { ...ADOPT, "pulumi.com/skipAwait": "true" };
 
 function probe(c: Check | undefined): k8s.types.input.core.v1.Probe | undefined {
     if (!c) return undefined;
@@ -142,7 +150,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 {
                     // A retained claim outlives the stack; patchForce lets the next up adopt it
                     // (take over its fields) instead of failing on a field-manager conflict.
-                    metadata: { ...meta(vol, { "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }), annotations: ADOPT },
+                    metadata: { ...meta(vol, { "berth.dev/volume": vol, "berth.dev/retain": String(spec.retain) }), annotations: CLAIM },
                     spec: { accessModes: [spec.access], resources: { requests: { storage: spec.size } } },
                 },
                 { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },

@@ -198,6 +198,16 @@ node_start_runtime() { # t0
   node_prerequisites
   node_cleanup quiet   # what a crash left (nothing, after a clean stop)
   node_address_up
+  # The CNI firewall plugin accepts its pods' traffic in FORWARD; where it
+  # inserts that rule (at the top, at the first pod) it comes before
+  # kube-proxy's, which reject a connection to a Service without ready
+  # endpoints. Appended here first (the plugin keeps an existing rule), it
+  # comes after them: a dependent's wait-for really waits (on this machine an
+  # accepted SYN to a Service address leaves by the default route, where
+  # something answers every TCP connection).
+  iptables -t filter -N CNI-FORWARD 2>/dev/null || true
+  iptables -t filter -C FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null ||
+    iptables -t filter -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
   [ -f "$STATE/run/route_localnet.before" ] || sysctl -n net.ipv4.conf.all.route_localnet >"$STATE/run/route_localnet.before"
   write_node_config
   mkdir -p "$CTD_STATE"

@@ -18,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker, until } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -86,14 +86,6 @@ async function load(url: string, done: () => boolean, opts: { clients?: number; 
     };
     await Promise.all(Array.from({ length: opts.clients ?? 4 }, client));
     return l;
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (!ok()) {
-        if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
 }
 
 describe("docker target: dev stack on the local engine", () => {

@@ -185,3 +185,12 @@ export function branchPublishingE2ePort(): string {
         fs.writeFileSync(file, src.replace("publish: 8080", `publish: ${E2E_PUBLISH_PORT}`));
     });
 }
+
+/** Polls `ok` every half second until it holds; fails naming `what` after `ms`. */
+export async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}

@@ -1,5 +1,5 @@
-// The demo app on a real Kubernetes API server (scripts/cluster: etcd,
-// kube-apiserver, controller-manager, scheduler and kwok's fake node),
+// The demo app on the local cluster (scripts/cluster: a real API server and a
+// real node whose pods run; test/e2e/running.test.ts checks what they do),
 // deployed by the real Pulumi engine through the Automation API. Everything
 // checked is read from the API server, not from Pulumi's outputs.
 import { EngineEvent } from "@pulumi/pulumi/automation";
@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown } from "./engine";
+import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown, until } from "./engine";
 
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
@@ -51,7 +51,10 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(up.summary.resourceChanges?.create).toBeGreaterThanOrEqual(20);
     });
 
-    it("the API server holds the spec's objects", () => {
+    it("the API server holds the spec's objects", async () => {
+        // Pods run on the real node: the HPA scales web from the Deployment's 1 to its minimum of 2
+        // within seconds of the up (until then a refresh reports web's Deployment and Service as unhealthy).
+        await until("the HPA's minimum of 2 ready web pods", () => getJson("deployments").find((d) => d.metadata.name === "web")?.status.readyReplicas === 2, 120_000);
         const deps = getJson("deployments");
         expect(names(deps)).toEqual(["db", "redis", "web", "worker"]);
         for (const d of deps) {

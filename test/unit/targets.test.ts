@@ -145,6 +145,8 @@ describe("kubernetes target, demo app", async () => {
         const pvc = r.byName("demo-pgdata-pvc");
         expect(pvc.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
         expect(pvc.opts).toMatchObject({ retainOnDelete: true, protect: false });
+        // adopted by the next up (patchForce), and not awaited (a Bound claim of a WaitForFirstConsumer class never passes the provider's await)
+        expect(pvc.inputs.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true", "pulumi.com/skipAwait": "true" });
         expect(r.byName("demo-ns").opts.retainOnDelete).toBe(true);
     });
 
