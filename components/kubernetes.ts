@@ -59,6 +59,15 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
 }
 
 /**
+ * How long a pod that receives traffic keeps serving after it is told to stop,
+ * before its process gets SIGTERM: the endpoint controller and every node's
+ * kube-proxy take a moment to stop sending it new connections (a rolling
+ * update without it fails the requests of that moment). Within the default
+ * 30 s termination grace, which leaves the process 25 s to finish.
+ */
+export const ENDPOINT_DRAIN_SECONDS = 5;
+
+/**
  * The init container command that holds a dependent until its dependency
  * answers: a TCP connection to the dependency's Service (ready pods only),
  * retried every second. Needs bash in the dependent's image.
@@ -244,6 +253,8 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                             startupProbe: probe(svc.health.startup),
                             resources: resources(svc),
                             securityContext: containerSecurity(svc),
+                            // a Service sends it traffic: keep serving while the endpoint is removed
+                            lifecycle: svc.ports.length > 0 ? { preStop: { sleep: { seconds: ENDPOINT_DRAIN_SECONDS } } } : undefined,
                             volumeMounts,
                         },
                     ],

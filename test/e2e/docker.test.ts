@@ -18,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker, until } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker, until, load } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -49,43 +49,6 @@ async function visit(url: string): Promise<Visit> {
     const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as Visit;
-}
-
-interface Load {
-    sent: number;
-    ok: number;
-    failed: number;
-    errors: string[];
-    hosts: Map<string, number>;
-}
-/**
- * CLIENTS concurrent clients send GET / to the app (127.0.0.1 only) until
- * `done()` and at least `min` requests are sent; bounded by `max` requests
- * and `maxMs`, so it always stops by itself.
- */
-async function load(url: string, done: () => boolean, opts: { clients?: number; min: number; max?: number; maxMs?: number }): Promise<Load> {
-    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`load goes to 127.0.0.1 only, not ${url}`);
-    const l: Load = { sent: 0, ok: 0, failed: 0, errors: [], hosts: new Map() };
-    const deadline = Date.now() + (opts.maxMs ?? 10 * 60_000);
-    const max = opts.max ?? 20_000;
-    const client = async () => {
-        while (Date.now() < deadline && l.sent < max && (l.sent < opts.min || !done())) {
-            l.sent++;
-            try {
-                const v = await visit(url);
-                l.ok++;
-                l.hosts.set(v.hostname, (l.hosts.get(v.hostname) ?? 0) + 1);
-            } catch (e) {
-                l.failed++;
-                const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-                if (l.errors.length < 10) l.errors.push(`${new Date().toISOString()} ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`);
-            }
-            // About 20 requests a second per client: enough to see every instant of an update.
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    };
-    await Promise.all(Array.from({ length: opts.clients ?? 4 }, client));
-    return l;
 }
 
 describe("docker target: dev stack on the local engine", () => {
@@ -169,7 +132,7 @@ describe("docker target: dev stack on the local engine", () => {
         const [victim] = replicas("web");
         const before = victim.RestartCount;
         let restarted = false;
-        const during = load(url, () => restarted, { min: 100, maxMs: 3 * 60_000 });
+        const during = load(visit, url, () => restarted, { min: 100, maxMs: 3 * 60_000 });
         await new Promise((r) => setTimeout(r, 1000));
         // From the host: `docker kill` would count as a manual stop, and nothing inside may SIGKILL its PID 1.
         process.kill(victim.State.Pid, "SIGKILL");
@@ -210,7 +173,7 @@ describe("docker target: dev stack on the local engine", () => {
                 expect(sum.markdown).not.toContain(password);
             }
             let updated = false;
-            const during = load(url, () => updated, { clients: 4, min: 300, maxMs: 8 * 60_000 });
+            const during = load(visit, url, () => updated, { clients: 4, min: 300, maxMs: 8 * 60_000 });
             try {
                 await up(`rollout ${round}`);
             } finally {

@@ -194,3 +194,45 @@ export async function until(what: string, ok: () => boolean, ms: number): Promis
         await new Promise((r) => setTimeout(r, 500));
     }
 }
+
+export interface Load {
+    sent: number;
+    ok: number;
+    failed: number;
+    errors: string[];
+    hosts: Map<string, number>;
+}
+/**
+ * CLIENTS concurrent clients send GET / to the app (127.0.0.1 only) with
+ * `visit` until `done()` and at least `min` requests are sent; bounded by
+ * `max` requests and `maxMs`, so it always stops by itself.
+ */
+export async function load(
+    visit: (url: string) => Promise<{ hostname: string }>,
+    url: string,
+    done: () => boolean,
+    opts: { clients?: number; min: number; max?: number; maxMs?: number },
+): Promise<Load> {
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`load goes to 127.0.0.1 only, not ${url}`);
+    const l: Load = { sent: 0, ok: 0, failed: 0, errors: [], hosts: new Map() };
+    const deadline = Date.now() + (opts.maxMs ?? 10 * 60_000);
+    const max = opts.max ?? 20_000;
+    const client = async () => {
+        while (Date.now() < deadline && l.sent < max && (l.sent < opts.min || !done())) {
+            l.sent++;
+            try {
+                const v = await visit(url);
+                l.ok++;
+                l.hosts.set(v.hostname, (l.hosts.get(v.hostname) ?? 0) + 1);
+            } catch (e) {
+                l.failed++;
+                const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+                if (l.errors.length < 10) l.errors.push(`${new Date().toISOString()} ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`);
+            }
+            // About 20 requests a second per client: enough to see every instant of an update.
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    };
+    await Promise.all(Array.from({ length: opts.clients ?? 4 }, client));
+    return l;
+}

@@ -3,7 +3,8 @@
 // its pods really run, so this checks what only running containers can show.
 // The app answers through its NodePort Service on 127.0.0.1, readiness and
 // liveness checks act, a `healthy` dependency holds its dependents, and the
-// database's rows outlive its pod, a rollout, and destroy + up.
+// database's rows outlive its pod, a rollout, and destroy + up; rolling
+// updates of web fail no request.
 //
 // stacks/Pulumi.staging.yaml as it is (pointed at a per-run namespace), on a
 // branch of the demo whose worker has one more check: a liveness check that
@@ -15,7 +16,7 @@ import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, newStack, progress, teardown, until } from "./engine";
+import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, load, localCluster, newStack, progress, teardown, until } from "./engine";
 
 const NS = `berth-e2e-run-${RUN_ID}`;
 const STACK = `e2e-run-${RUN_ID}`;
@@ -135,6 +136,41 @@ describe("kubernetes target on a real node: the staging stack's pods run", () =>
         expect(hosts.has(drained), `${drained} answers again`).toBe(true);
     });
 
+    it("three rolling updates of web (a new image, an env var, both) under 4 clients fail no request", async () => {
+        const server = path.join(branch, "services/web/server.js");
+        const changes: [string, () => Promise<void>][] = [
+            ["a new image", async () => fs.appendFileSync(server, "// rollout 1\n")],
+            ["an env var", () => s.stack.setConfig("berth:services", { value: JSON.stringify({ web: { env: { ROLLOUT: "2" } } }) })],
+            [
+                "a new image and an env var",
+                async () => {
+                    fs.appendFileSync(server, "// rollout 3\n");
+                    await s.stack.setConfig("berth:services", { value: JSON.stringify({ web: { env: { ROLLOUT: "3" } } }) });
+                },
+            ],
+        ];
+        for (const [what, change] of changes) {
+            const before = new Set(readyPods("web").map((p) => p.metadata.name));
+            await change();
+            let updated = false;
+            const during = load(visit, url, () => updated, { clients: 4, min: 300, maxMs: 8 * 60_000 });
+            try {
+                await s.stack.up({ onOutput: progress(`run rollout: ${what}`) });
+            } finally {
+                updated = true;
+            }
+            const l = await during;
+            const hosts = [...l.hosts].map(([h, n]) => `${h}: ${n}`).join(", ");
+            console.log(`[rolling update: ${what}] ${l.sent} requests, ${l.ok} answered, ${l.failed} failed; by pod: ${hosts}${l.errors.length ? `; first errors: ${l.errors.join(" | ")}` : ""}`);
+            expect(l.failed, l.errors.join("\n")).toBe(0);
+            expect(l.sent).toBeGreaterThanOrEqual(300);
+            // The old pods are gone, and new ones answered.
+            const after = readyPods("web").map((p) => p.metadata.name);
+            expect(after.filter((n) => before.has(n))).toEqual([]);
+            expect(after.some((n) => l.hosts.has(n)), `a new pod (${after.join(", ")}) answered`).toBe(true);
+        }
+    });
+
     it("a liveness check that fails inside a pod makes the kubelet restart its container", async () => {
         const [worker] = readyPods("worker");
         const restarts = () => pods("worker").find((p) => p.metadata.name === worker.metadata.name)?.status.containerStatuses[0].restartCount ?? 0;
@@ -150,7 +186,10 @@ describe("kubernetes target on a real node: the staging stack's pods run", () =>
     it("a `healthy` dependency holds a dependent's start until it is ready", async () => {
         cluster.kubectl("scale", "deployment/db", "-n", NS, "--replicas=0");
         try {
-            await until("no db pod", () => pods("db").length === 0, 60_000);
+            // Not even a terminating one: while it stops (its 5 s preStop) it still serves, and
+            // kube-proxy sends a Service's connections to serving terminating pods when no other is ready.
+            const anyDb = () => cluster.items("pods", NS).filter((p) => p.metadata.labels["app.kubernetes.io/name"] === "db");
+            await until("no db pod, not even a terminating one", () => anyDb().length === 0, 90_000);
             const before = new Set(pods("web").map((p) => p.metadata.name));
             cluster.kubectl("delete", "pod", "-n", NS, [...before][0], "--wait=true");
             // The ReplicaSet replaces it; its wait-for-db init container keeps it from starting.

@@ -123,6 +123,9 @@ describe("kubernetes target, demo app", async () => {
         expect(JSON.stringify(r.byName("demo-web-deployment").inputs)).not.toContain("s3cret-value");
         expect(c.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         expect(pod.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
+        // A pod behind a Service keeps serving for 5 s after it is told to stop (its endpoint goes first); the worker has no port.
+        expect(c.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+        expect(r.byName("demo-worker-deployment").inputs.spec.template.spec.containers[0].lifecycle).toBeUndefined();
         // Built, pushed to the stack's registry, run by the digest the push returned.
         // The builds run on an explicit provider that gets no stack config (the default one would get all of it, secrets too).
         expect(r.byName("demo-images").type).toBe("pulumi:providers:pulumi-nodejs");
