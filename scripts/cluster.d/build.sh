@@ -74,6 +74,8 @@ k8s_replaces() {
   echo ")"
 }
 
+k8s_gomod() { echo "require k8s.io/kubernetes $K8S_VERSION"; k8s_replaces; }
+
 # etcd's server module replaces its sibling modules with relative paths: pin the published ones.
 etcd_replaces() {
   local m
@@ -96,16 +98,16 @@ k8s_version_ldflags() {
 }
 
 # The recipe of each set: what it needs, what it makes. A set is described by
-# variables that set_<name> fills: S_GOMOD (extra go.mod lines), S_GET (module
+# variables that set_<name> fills: S_GOMOD (a function that prints extra
+# go.mod lines; called only to build, since it reads the module cache), S_GET (module
 # or package @version, for `go get`), S_PKGS (packages to build), S_OUT (the
 # binaries, relative to $BIN; `path:name` when go names the binary otherwise), S_TAGS, S_LDFLAGS, S_MAIN (a main.go, when the
 # set's main package is berth's own).
 # (go names the binary of go.etcd.io/etcd/server/v3 "server")
-set_etcd() { S_GOMOD=$(etcd_replaces); S_GET=("go.etcd.io/etcd/server/v3@$ETCD_VERSION"); S_PKGS=(go.etcd.io/etcd/server/v3); S_OUT=(etcd:server); }
+set_etcd() { S_GOMOD=etcd_replaces; S_GET=("go.etcd.io/etcd/server/v3@$ETCD_VERSION"); S_PKGS=(go.etcd.io/etcd/server/v3); S_OUT=(etcd:server); }
 set_kubernetes() {
   local c
-  S_GOMOD="require k8s.io/kubernetes $K8S_VERSION
-$(k8s_replaces)"
+  S_GOMOD=k8s_gomod
   S_GET=(); S_PKGS=(); S_OUT=("${K8S_COMPONENTS[@]}")
   for c in "${K8S_COMPONENTS[@]}"; do S_GET+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); S_PKGS+=("k8s.io/kubernetes/cmd/$c"); done
   S_LDFLAGS=$(k8s_version_ldflags)
@@ -144,7 +146,8 @@ set_local_path() { S_GET=("github.com/rancher/local-path-provisioner@$LOCAL_PATH
 describe_set() { # name: fill the S_ variables, and S_RECIPE: what .set-<name> records
   S_GOMOD=""; S_GET=(); S_PKGS=(); S_OUT=(); S_TAGS=""; S_LDFLAGS=""; S_MAIN=""
   "set_${1//-/_}"
-  S_RECIPE=$(printf '%s\n' "go $(go env GOVERSION 2>/dev/null)" "get ${S_GET[*]}" "tags $S_TAGS" "ldflags $S_LDFLAGS" "out ${S_OUT[*]}" "$S_MAIN" | sha256sum | cut -c1-16)
+  : "${GO_VERSION:=$(go env GOVERSION 2>/dev/null)}"   # asked once per run, not once per set
+  S_RECIPE=$(printf '%s\n' "go $GO_VERSION" "get ${S_GET[*]}" "tags $S_TAGS" "ldflags $S_LDFLAGS" "out ${S_OUT[*]}" "$S_MAIN" | sha256sum | cut -c1-16)
 }
 
 set_current() { # name: its recorded recipe matches and its binaries are there
@@ -160,7 +163,7 @@ build_set() { # name
   dir=$KDIR/build/$name
   out=$dir/out.partial
   rm -rf "$dir"; mkdir -p "$dir" "$out"
-  wrapper_gomod "$name" "$S_GOMOD" >"$dir/go.mod"; : >"$dir/go.sum"
+  wrapper_gomod "$name" "$([ -z "$S_GOMOD" ] || "$S_GOMOD")" >"$dir/go.mod"; : >"$dir/go.sum"
   [ -z "$S_MAIN" ] || printf '%s' "$S_MAIN" >"$dir/main.go"
   step "download $name modules" "check the Go module proxy (GOPROXY); a 403 means it does not serve that module version" \
     go_get_all "$dir" "${S_GET[@]}"

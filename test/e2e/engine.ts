@@ -8,6 +8,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 
@@ -58,6 +59,12 @@ export function branchOfProgram(edit: (dir: string) => void): string {
     for (const d of ["components", "node_modules", "stacks"]) fs.symlinkSync(path.join(REPO, d), path.join(dir, d));
     edit(dir);
     return dir;
+}
+
+/** A stack file's `berth:*` config as it is (stacks/Pulumi.<stack>.yaml), keys without the `berth:` prefix, for newStack. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    const file = yaml.load(fs.readFileSync(path.join(REPO, `stacks/Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^berth:/, ""), v]));
 }
 
 /** A fresh stack of the repo's program (or of a branch of it) with the given `berth:*` config and secrets. */

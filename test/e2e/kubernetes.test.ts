@@ -5,10 +5,9 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown, until } from "./engine";
+import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, stackFileConfig, teardown, until } from "./engine";
 
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
@@ -221,9 +220,7 @@ describe("kubernetes target: prod's own stack config, with protected volumes", (
 
     beforeAll(async () => {
         // stacks/Pulumi.prod.yaml as it is, pointed at the local cluster and a per-run namespace.
-        const prod = yaml.load(fs.readFileSync(path.join(REPO, "stacks/Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-        const config: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(prod.config)) config[k.replace(/^berth:/, "")] = v;
+        const config = stackFileConfig("prod");
         config.kubernetes = { ...(config.kubernetes as object), kubeconfig, context: "berth-local", namespace: PROD_NS };
         expect(config.protectVolumes).toBe(true);
         expect(() => kubectl("get", "namespace", PROD_NS)).toThrow(/NotFound/);

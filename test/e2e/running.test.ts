@@ -13,10 +13,9 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, REPO, RUN_ID, branchOfProgram, load, localCluster, newStack, progress, teardown, until } from "./engine";
+import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, load, localCluster, newStack, progress, stackFileConfig, teardown, until } from "./engine";
 
 const NS = `berth-e2e-run-${RUN_ID}`;
 const STACK = `e2e-run-${RUN_ID}`;
@@ -64,9 +63,7 @@ beforeAll(async () => {
             ),
         );
     });
-    const staging = yaml.load(fs.readFileSync(path.join(REPO, "stacks/Pulumi.staging.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(staging.config)) config[k.replace(/^berth:/, "")] = v;
+    const config = stackFileConfig("staging");
     config.kubernetes = { ...(config.kubernetes as object), kubeconfig: cluster.kubeconfig, namespace: NS };
     expect(() => cluster.kubectl("get", "namespace", NS)).toThrow(/NotFound/);
     s = await newStack(STACK, config, { dbPassword: `pw-${randomBytes(12).toString("hex")}` }, branch);
