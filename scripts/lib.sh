@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared helpers for berth's scripts: timed steps that never stay silent for
-# more than 20 seconds, and failures that say which step, why, and what to do.
+# more than 20 seconds (a line every 15 s), and failures that say which step, why, and what to do.
 
 BERTH_REPO=${BERTH_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BERTH_CACHE=${BERTH_CACHE:-$HOME/.cache/berth}
@@ -16,6 +16,44 @@ go_module_field() {
   (cd "$BERTH_CACHE" && env GOTOOLCHAIN=local GOWORK=off GOFLAGS= go mod download -json "$1") | sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\$/\1/p"
 }
 
+# passphrase_default STACK: the passphrase a stack gets when the user set none.
+# Only dev has one (not a secret: dev's state lives on this machine and holds
+# no real secrets); staging, prod and every other stack demand the user's
+# PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE.
+passphrase_default() { [ "${1##*/}" = dev ] && echo berth-dev-stack-local-only; return 0; }
+
+# require_passphrase STACK STEP: fail STEP, saying what to do, when STACK has
+# no passphrase (neither the user's nor a default).
+require_passphrase() {
+  [ -n "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}$(passphrase_default "$1")" ] && return 0
+  fail "$2" "stack $1 keeps its secrets encrypted with a passphrase (Pulumi's passphrase secrets provider), and PULUMI_CONFIG_PASSPHRASE is not set" \
+    "export PULUMI_CONFIG_PASSPHRASE='<a passphrase you keep>' (the same one for every later command on this stack; a team shares it like any secret), or PULUMI_CONFIG_PASSPHRASE_FILE=<file holding it>, then rerun"
+}
+
+# report_url STACK URL: print where the app answers, only once it has answered
+# from this machine (any HTTP status below 400, within BERTH_URL_WAIT_SECONDS,
+# default 60); otherwise fail saying so. A URL that cannot answer here (a name
+# inside a cluster) is said to be one, never printed as answering.
+report_url() {
+  local stack=$1 url=$2 code="" last="" deadline=$(($(date +%s) + ${BERTH_URL_WAIT_SECONDS:-60}))
+  case "$url" in
+    "") say "deployed $stack; the app publishes no port, so there is no URL to check"; return 0 ;;
+    *.svc.cluster.local*)
+      # berth:kubernetes.serviceType LoadBalancer or ClusterIP: a cluster-internal name.
+      say "deployed $stack; $url is a name inside the cluster, not reachable from this machine: reach it with kubectl port-forward, or set berth:kubernetes.serviceType: NodePort"
+      return 0 ;;
+  esac
+  while :; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" 2>/dev/null) || true
+    case "$code" in [23]??) say "the app answers at: $url (HTTP $code)"; return 0 ;; esac
+    last=$code
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 2
+  done
+  fail "check $stack" "the deploy finished, but nothing answered at $url within ${BERTH_URL_WAIT_SECONDS:-60} s (last HTTP status: ${last:-none}; 000 is no connection)" \
+    "see what runs: docker ps (dev) or kubectl get pods -n <namespace> -o wide (Kubernetes); pods on a simulated node (kwok) run no container, so nothing can answer there"
+}
+
 say() { printf '[berth %4ss] %s\n' "$(($(date +%s) - _berth_t0))" "$*"; }
 
 # fail STEP WHY HINT: print a failure that a user can act on, and exit non-zero.
@@ -25,7 +63,7 @@ fail() {
 }
 
 # step NAME HINT CMD...: run CMD with its output in a log file, print a line
-# every 20 s while it runs and its elapsed time at the end. On failure, show
+# every 15 s while it runs and its elapsed time at the end. On failure, show
 # the log's tail and fail with HINT.
 step() {
   local name=$1 hint=$2; shift 2
@@ -35,9 +73,16 @@ step() {
   say "$name ..."
   ("$@") >"$log" 2>&1 &
   local pid=$!
+  # A line at least every 15 s by the clock (a busy machine stretches sleeps,
+  # so the interval is not counted in sleeps).
+  local last=$start now
   while kill -0 "$pid" 2>/dev/null; do
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -0 "$pid" 2>/dev/null && say "  still $name ($(($(date +%s) - start))s; log: $log)"
+    sleep 1
+    now=$(date +%s)
+    if [ $((now - last)) -ge 15 ] && kill -0 "$pid" 2>/dev/null; then
+      say "  still $name ($((now - start))s; log: $log)"
+      last=$now
+    fi
   done
   if ! wait "$pid"; then
     echo "----- last lines of $log -----" >&2
