@@ -159,8 +159,11 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
 
         service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
             if (svc.scaling) {
+                // Nothing here watches load: the rule's max, targets and scale-down window are Kubernetes' HPA's.
+                const s = svc.scaling;
+                const targets = [s.cpuPercent !== undefined ? `cpuPercent ${s.cpuPercent}` : "", s.memoryPercent !== undefined ? `memoryPercent ${s.memoryPercent}` : ""].filter(Boolean).join(", ");
                 pulumi.log.warn(
-                    `service ${svc.name}: Docker has no autoscaler; it runs scaling.min = ${svc.scaling.min} replicas (max ${svc.scaling.max} applies on Kubernetes only)`,
+                    `service ${svc.name}: Docker has no autoscaler; it runs scaling.min = ${s.min} replicas (max ${s.max}, ${targets} and scaleDownStabilizationSeconds ${s.scaleDownStabilizationSeconds} apply on Kubernetes only)`,
                     parent,
                 );
             }

@@ -88,6 +88,8 @@ export const secretSchema = z.strictObject({
     path: z.string().startsWith("/", "an absolute path").optional(),
 });
 
+const stabilizationRange = "whole seconds from 0 to 3600 (the most Kubernetes accepts for an HPA's stabilization window), e.g. 300";
+
 /** Portable. Replicas grow and shrink with load. */
 export const scalingSchema = z
     .strictObject({
@@ -99,8 +101,20 @@ export const scalingSchema = z
         cpuPercent: z.int().min(1).max(100).optional(),
         /** Target average memory utilisation, percent of the request. */
         memoryPercent: z.int().min(1).max(100).optional(),
-        /** Seconds of lower load before scaling down. @default 300 */
-        scaleDownStabilizationSeconds: z.int().min(0).max(3600).default(300),
+        /**
+         * The scale-down stabilization window, in seconds: replicas go down only
+         * to the highest count the autoscaler wanted over this many past seconds,
+         * so a short dip in load does not remove pods that a rise would need again
+         * (Kubernetes: the HPA's behavior.scaleDown.stabilizationWindowSeconds;
+         * Docker has no autoscaler and runs `min`, so it is unused there). 0 scales
+         * down as soon as the load falls. Whole seconds from 0 to 3600 (Kubernetes'
+         * limit). @default 300 (Kubernetes' own default)
+         */
+        scaleDownStabilizationSeconds: z
+            .int({ error: stabilizationRange })
+            .min(0, stabilizationRange)
+            .max(3600, stabilizationRange)
+            .default(300),
         /** At most this many pods added per minute. @default 4 */
         scaleUpPodsPerMinute: z.int().min(1).default(4),
     })

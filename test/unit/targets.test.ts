@@ -33,7 +33,9 @@ describe("docker target, demo app", async () => {
 
     it("runs scaling.min web replicas and warns that Docker has no autoscaler", () => {
         expect(r.resources.filter((x) => /^demo-web-\d$/.test(x.name)).map((x) => x.name)).toEqual(["demo-web-0", "demo-web-1"]);
-        expect(r.warnings.some((w) => w.includes("service web: Docker has no autoscaler; it runs scaling.min = 2 replicas"))).toBe(true);
+        expect(r.warnings).toContain(
+            "service web: Docker has no autoscaler; it runs scaling.min = 2 replicas (max 6, cpuPercent 70 and scaleDownStabilizationSeconds 300 apply on Kubernetes only)",
+        );
     });
 
     it("maps a web replica: healthcheck, wait, aliases, safe defaults, new-before-old replacement", () => {
@@ -110,6 +112,11 @@ describe("kubernetes target, demo app", async () => {
         const hpa = r.byName("demo-web-hpa").inputs.spec;
         expect(hpa).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment", name: "web" } });
         expect(hpa.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+        // The spec's defaults: scale down on the highest wish of the last 300 s (Kubernetes' own default), up by at most 4 pods a minute.
+        expect(hpa.behavior).toEqual({
+            scaleDown: { stabilizationWindowSeconds: 300 },
+            scaleUp: { policies: [{ type: "Pods", value: 4, periodSeconds: 60 }] },
+        });
     });
 
     it("maps probes, resources, secrets as Secret references and the security context", () => {
@@ -174,8 +181,28 @@ describe("prod-like overrides", async () => {
     );
     it("applies the stack's scaling and replicas, and protects volumes", () => {
         expect(r.byName("demo-web-hpa").inputs.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
+        expect(r.byName("demo-web-hpa").inputs.spec.metrics[0].resource.target.averageUtilization).toBe(60);
         expect(r.byName("demo-worker-deployment").inputs.spec.replicas).toBe(2);
         expect(r.byName("demo-pgdata-pvc").opts.protect).toBe(true);
+    });
+});
+
+describe("the scale-down stabilization window", () => {
+    const web = (scaling: Record<string, unknown>) => ({ ...demo, services: { ...demo.services, web: { ...demo.services.web, scaling: { ...demo.services.web.scaling, ...scaling } } } });
+
+    it("is the HPA's behavior.scaleDown.stabilizationWindowSeconds, from the spec or the stack's override", async () => {
+        const fromSpec = await render(web({ scaleDownStabilizationSeconds: 45 }), k8sCfg, { secrets });
+        expect(fromSpec.byName("demo-web-hpa").inputs.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 45 });
+        const overridden = await render(demo, { ...k8sCfg, services: { web: { scaling: { min: 2, max: 4, cpuPercent: 70, scaleDownStabilizationSeconds: 0 } } } }, { secrets });
+        expect(overridden.byName("demo-web-hpa").inputs.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+    });
+
+    it("changes nothing on Docker but the warning, which says it applies on Kubernetes only", async () => {
+        const short = await render(web({ scaleDownStabilizationSeconds: 45 }), dockerCfg, { secrets });
+        const long = await render(demo, dockerCfg, { secrets });
+        expect(short.resources.map((x) => x.name)).toEqual(long.resources.map((x) => x.name));
+        expect(short.byName("demo-web-0").inputs).toEqual(long.byName("demo-web-0").inputs);
+        expect(short.warnings.find((w) => w.startsWith("service web:"))).toMatch(/scaleDownStabilizationSeconds 45 apply on Kubernetes only\)$/);
     });
 });
 
