@@ -3,6 +3,9 @@
 // hostname; GET /healthz answers 200 when Postgres and Redis answer, and 503
 // while the file /tmp/drain exists (an operator takes this replica out of
 // rotation: `touch /tmp/drain` inside it; the load balancer stops sending it requests).
+// GET /burn?ms=N keeps this replica's CPU busy for N ms (1 to 1000, default 20)
+// and answers its hostname: load that the autoscaler's cpu target sees (GET /
+// mostly waits on Postgres, and may never reach it).
 "use strict";
 const http = require("http");
 const os = require("os");
@@ -32,6 +35,16 @@ const server = http.createServer(async (req, res) => {
             await pool.query("SELECT 1");
             await redis.ping();
             return send(200, { ok: true });
+        }
+        const { pathname, searchParams } = new URL(req.url, "http://web");
+        if (pathname === "/burn" && req.method === "GET") {
+            const ms = Number(searchParams.get("ms") ?? 20);
+            if (!Number.isInteger(ms) || ms < 1 || ms > 1000) return send(400, { error: "ms: whole milliseconds from 1 to 1000" });
+            // Busy until then, on the event loop: this replica answers nothing else meanwhile.
+            const end = process.hrtime.bigint() + BigInt(ms) * 1000000n;
+            let spins = 0;
+            while (process.hrtime.bigint() < end) spins++;
+            return send(200, { ms, spins, hostname: os.hostname() });
         }
         if (req.url === "/" && req.method === "GET") {
             const { rows } = await pool.query("WITH v AS (INSERT INTO visits (host) VALUES ($1) RETURNING id) SELECT count(*)::int AS visits FROM visits", [os.hostname()]);
