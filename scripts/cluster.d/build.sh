@@ -17,6 +17,7 @@
 #   cni         cni/{bridge,host-local,loopback,portmap,firewall}  containernetworking/plugins
 #   coredns     coredns (only the plugins its Corefile uses)  coredns/coredns
 #   local-path  local-path-provisioner                rancher/local-path-provisioner
+#   metrics-server  metrics-server (metrics.k8s.io, for HPAs and kubectl top)  sigs.k8s.io/metrics-server
 #   pause       pause (C, the pod sandbox)            k8s.io/kubernetes build/pause/linux/pause.c
 
 K8S_VERSION=v1.36.3        # k8s.io/kubernetes; staging modules k8s.io/<name> v0.36.3
@@ -27,6 +28,7 @@ CONTAINERD_VERSION=v2.4.2  # github.com/containerd/containerd/v2 (Kubernetes 1.3
 CNI_VERSION=v1.10.0        # github.com/containernetworking/plugins
 COREDNS_VERSION=v1.15.0    # github.com/coredns/coredns
 LOCAL_PATH_VERSION=v0.0.30 # github.com/rancher/local-path-provisioner
+METRICS_SERVER_VERSION=v0.8.0 # sigs.k8s.io/metrics-server
 PAUSE_VERSION=3.10.2       # kubeadm's PauseVersion for 1.36; built from the Kubernetes module's pause.c
 K8S_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap meta/firewall)
@@ -142,6 +144,12 @@ set_coredns() {
   S_LDFLAGS="-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
 }
 set_local_path() { S_GET=("github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION"); S_PKGS=(github.com/rancher/local-path-provisioner); S_OUT=(local-path-provisioner); }
+set_metrics_server() {
+  local m=sigs.k8s.io/metrics-server
+  S_GET=("$m/cmd/metrics-server@$METRICS_SERVER_VERSION"); S_PKGS=("$m/cmd/metrics-server"); S_OUT=(metrics-server)
+  # what its Makefile sets (its /version and log lines name the release)
+  S_LDFLAGS="-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
+}
 
 describe_set() { # name: fill the S_ variables, and S_RECIPE: what .set-<name> records
   S_GOMOD=""; S_GET=(); S_PKGS=(); S_OUT=(); S_TAGS=""; S_LDFLAGS=""; S_MAIN=""
@@ -217,7 +225,7 @@ write_kwok_stages() {
   mv -f "$out.tmp" "$out"
 }
 
-ALL_SETS=(etcd kubernetes kwok registry containerd cni coredns local-path)
+ALL_SETS=(etcd kubernetes kwok registry containerd cni coredns local-path metrics-server)
 
 # Build (or reuse) every set, one at a time (2 cores: parallel builds only
 # thrash); a second scripts/cluster waits for the first one's build.
