@@ -31,6 +31,7 @@ SYSTEM_REPO=127.0.0.1:${REGISTRY_PORT}/berth-system
 PAUSE_IMAGE=$SYSTEM_REPO/pause:$PAUSE_VERSION
 COREDNS_IMAGE=$SYSTEM_REPO/coredns:$COREDNS_VERSION
 LOCAL_PATH_IMAGE=$SYSTEM_REPO/local-path-provisioner:$LOCAL_PATH_VERSION
+METRICS_SERVER_IMAGE=$SYSTEM_REPO/metrics-server:$METRICS_SERVER_VERSION
 HELPER_IMAGE=$SYSTEM_REPO/volume-helper:bookworm
 HELPER_BASE=berth/debian-root:bookworm    # made by `npm run setup`: sh, mkdir, rm for the volume helper
 
@@ -79,6 +80,7 @@ push_system_images() {
   system_image "$PAUSE_IMAGE" pause
   system_image "$COREDNS_IMAGE" coredns
   system_image "$LOCAL_PATH_IMAGE" local-path-provisioner
+  system_image "$METRICS_SERVER_IMAGE" metrics-server
   docker tag "$HELPER_BASE" "$HELPER_IMAGE"
   docker push --quiet "$HELPER_IMAGE" >/dev/null || fail "push $HELPER_IMAGE" "docker push failed" "check 127.0.0.1:$REGISTRY_PORT"
 }
@@ -157,6 +159,10 @@ authentication:
   webhook: {enabled: true}
   x509: {clientCAFile: $PKI/ca.crt}
 authorization: {mode: Webhook}
+# its serving certificate, signed by the cluster CA (not self-signed): metrics-server
+# and the API server verify it
+tlsCertFile: $PKI/kubelet-serving.crt
+tlsPrivateKeyFile: $PKI/kubelet-serving.key
 clusterDomain: cluster.local
 clusterDNS: [$CLUSTER_DNS]
 resolvConf: /etc/resolv.conf
@@ -227,15 +233,27 @@ node_start_kubelet() { # t0
 
 node_ready() { [ "$(kubectl_ get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
 
-# CoreDNS and the storage provisioner, from cluster.d/addons.yaml; waits until both run.
+# metrics-server's names in metrics.k8s.io (HPAs, kubectl top)
+metrics_api_ready() { kubectl_ top pods -n kube-system -l k8s-app=metrics-server --no-headers | grep -q 'metrics-server'; }
+
+# CoreDNS, the storage provisioner and metrics-server, from cluster.d/addons.yaml;
+# waits until they run and metrics.k8s.io answers with the pods' usage.
 node_start_addons() { # t0
   local t0=$1
+  # metrics-server's serving certificate and key (the PKI's): a Secret its pod mounts
+  kubectl_ create secret tls metrics-server-tls -n kube-system --cert="$PKI/metrics-server.crt" --key="$PKI/metrics-server.key" \
+    --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
   sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" -e "s|@LOCAL_PATH_IMAGE@|$LOCAL_PATH_IMAGE|g" -e "s|@HELPER_IMAGE@|$HELPER_IMAGE|g" \
+    -e "s|@METRICS_SERVER_IMAGE@|$METRICS_SERVER_IMAGE|g" -e "s|@CA_BUNDLE@|$(base64 -w0 "$PKI/ca.crt")|g" \
     -e "s|@CLUSTER_DNS@|$CLUSTER_DNS|g" -e "s|@VOLUMES_DIR@|$VOLUMES_DIR|g" -e "s|@STORAGE_CLASS@|$STORAGE_CLASS|g" \
     "$BERTH_REPO/scripts/cluster.d/addons.yaml" | kubectl_ apply -f - >/dev/null
-  wait_for "CoreDNS and the storage provisioner" 180 kubelet \
-    kubectl_ wait --for=condition=Available --timeout=5s -n kube-system deployment/coredns deployment/local-path-provisioner
-  say "CoreDNS $COREDNS_VERSION and local-path-provisioner $LOCAL_PATH_VERSION running ($(elapsed_since "$t0")s)"
+  wait_for "CoreDNS, the storage provisioner and metrics-server" 180 kubelet \
+    kubectl_ wait --for=condition=Available --timeout=5s -n kube-system deployment/coredns deployment/local-path-provisioner deployment/metrics-server
+  say "CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_VERSION and metrics-server $METRICS_SERVER_VERSION running ($(elapsed_since "$t0")s)"
+  # Until metrics.k8s.io answers, API discovery is incomplete (a namespace
+  # cannot be deleted meanwhile) and an HPA has no metrics.
+  wait_for "metrics.k8s.io through the API server (kubectl top)" 120 kubelet metrics_api_ready
+  say "metrics.k8s.io answers: kubectl top, HPAs on cpu and memory ($(elapsed_since "$t0")s)"
 }
 
 # --- stop and cleanup ----------------------------------------------------------------
