@@ -103,6 +103,8 @@ export const progress = (label: string) => (line: string) => {
 
 export interface LocalCluster {
     kubeconfig: string;
+    /** The cluster's own kubectl (for a test that runs it asynchronously). */
+    kubectlBin: string;
     kubectl(...args: string[]): string;
     /** The items of a kind in a namespace, as the API server holds them. */
     items(kind: string, namespace: string): any[];
@@ -116,7 +118,7 @@ export function localCluster(): LocalCluster {
     const kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
     const bin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
     const kubectl = (...args: string[]) => run(bin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...args]);
-    return { kubeconfig, kubectl, items: (kind, ns) => JSON.parse(kubectl("get", kind, "-n", ns, "-o", "json")).items };
+    return { kubeconfig, kubectlBin: bin, kubectl, items: (kind, ns) => JSON.parse(kubectl("get", kind, "-n", ns, "-o", "json")).items };
 }
 
 /**
