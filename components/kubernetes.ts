@@ -266,8 +266,13 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 ...base,
                 dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => pvcs[m.volume])],
             };
-            // With a scaling rule the HPA alone owns replicas.
-            const replicas = svc.scaling ? undefined : svc.fixedReplicas;
+            // With a scaling rule the workload starts at the rule's minimum (so an up
+            // ends with min ready pods, not 1 until the HPA's first sync) and the HPA
+            // owns replicas afterwards: the engine ignores them once created (the
+            // provider then leaves the field to the HPA's manager, or sends its live
+            // value: never a conflict, never a reset).
+            const replicas = svc.scaling ? svc.scaling.min : svc.fixedReplicas;
+            const replicasOpts = svc.scaling ? { ignoreChanges: ["spec.replicas"] } : {};
             const workload =
                 perReplica.length > 0
                     ? // Each replica its own copy: a StatefulSet replaces pods one at a time,
@@ -298,7 +303,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                               },
                           },
                           // A protected volume protects the StatefulSet that holds its claims.
-                          { ...workloadOpts, protect: ctx.config.protectVolumes && perReplica.some((m) => !ctx.volumes[m.volume].allowDataLoss) },
+                          { ...workloadOpts, ...replicasOpts, protect: ctx.config.protectVolumes && perReplica.some((m) => !ctx.volumes[m.volume].allowDataLoss) },
                       )
                     : new k8s.apps.v1.Deployment(
                           `${appName}-${svc.name}-deployment`,
@@ -314,7 +319,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                                   template,
                               },
                           },
-                          workloadOpts,
+                          { ...workloadOpts, ...replicasOpts },
                       );
             const workloadKind = perReplica.length > 0 ? "StatefulSet" : "Deployment";
 

@@ -11,7 +11,7 @@ export interface Recorded {
     type: string;
     name: string;
     inputs: any;
-    opts: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[] };
+    opts: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; ignoreChanges?: string[] };
 }
 
 export interface Rendered {
@@ -83,6 +83,7 @@ export async function render(
             protect: a.opts.protect,
             deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             replaceOnChanges: a.opts.replaceOnChanges,
+            ignoreChanges: a.opts.ignoreChanges,
         });
         return undefined;
     };

@@ -105,9 +105,12 @@ describe("kubernetes target, demo app", async () => {
         expect(r.ofType("docker:index/container:Container")).toEqual([]);
     });
 
-    it("leaves web's replicas to the HPA, with the spec's min, max and cpu target", () => {
+    it("starts web at the HPA's minimum and leaves its replicas to the HPA, with the spec's min, max and cpu target", () => {
         const web = r.byName("demo-web-deployment").inputs;
-        expect(web.spec.replicas).toBeUndefined();
+        expect(web.spec.replicas).toBe(2);
+        expect(r.byName("demo-web-deployment").opts.ignoreChanges).toEqual(["spec.replicas"]);
+        // Without a scaling rule the engine owns replicas.
+        expect(r.byName("demo-worker-deployment").opts.ignoreChanges).toBeUndefined();
         expect(web.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
         const hpa = r.byName("demo-web-hpa").inputs.spec;
         expect(hpa).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment", name: "web" } });
@@ -249,7 +252,8 @@ describe("a service with a per-replica volume", async () => {
         const scaled = { ...spec, services: { cache: { ...spec.services.cache, replicas: undefined, scaling: { min: 2, max: 5, cpuPercent: 60 } } } };
         const r = await render(scaled, { ...k8sCfg, protectVolumes: true });
         expect(r.byName("demo-cache-hpa").inputs.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", name: "cache" });
-        expect(r.byName("demo-cache-statefulset").inputs.spec.replicas).toBeUndefined();
+        expect(r.byName("demo-cache-statefulset").inputs.spec.replicas).toBe(2);
+        expect(r.byName("demo-cache-statefulset").opts.ignoreChanges).toEqual(["spec.replicas"]);
         expect(r.byName("demo-cache-statefulset").opts.protect).toBe(true);
     });
 
