@@ -5,6 +5,31 @@
  */
 import { z } from "zod";
 
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * An issue after which the value still has the declared shape: a refused
+ * record key (its entry is left out), an unknown object key, or a failed
+ * check on a value of the right type (a range, a pattern).
+ */
+const leavesTyped = (i: { code: string; continue?: boolean }) => i.continue === true || i.code === "invalid_key";
+/** Cross-field checks run while every problem so far leaves the value typed, so that one round reports them all. */
+export const typedSoFar = { when: (p: { issues: { code: string; continue?: boolean }[] }) => p.issues.every(leavesTyped) };
+
+/**
+ * Parses `input` and keeps every issue, as safeParse does, and also the value
+ * whenever the issues leave it typed (see leavesTyped): checks that span
+ * fields, or the app and the stack, run on it in the same round.
+ */
+export function parseAll<S extends z.ZodType>(schema: S, input: unknown): { data?: z.output<S>; issues: z.core.$ZodIssue[] } {
+    const ctx = { async: false } as const;
+    const r = schema._zod.run({ value: input, issues: [] }, ctx) as z.core.ParsePayload<z.output<S>>;
+    return {
+        data: r.issues.every(leavesTyped) ? r.value : undefined,
+        issues: r.issues.map((i) => z.core.util.finalizeIssue(i, ctx, z.core.config())),
+    };
+}
+
 /** A DNS-1123 label: what both Docker aliases and Kubernetes names accept. */
 const dnsName = z
     .string()
@@ -51,6 +76,7 @@ export const checkSchema = z
     })
     .refine((c) => [c.http, c.tcp, c.command].filter((x) => x !== undefined).length === 1, {
         message: "exactly one of http, tcp or command",
+        ...typedSoFar,
     });
 export type Check = z.infer<typeof checkSchema>;
 
@@ -118,9 +144,10 @@ export const scalingSchema = z
         /** At most this many pods added per minute. @default 4 */
         scaleUpPodsPerMinute: z.int().min(1).default(4),
     })
-    .refine((s) => s.min <= s.max, { message: "min must not exceed max", path: ["min"] })
+    .refine((s) => s.min <= s.max, { message: "min must not exceed max", path: ["min"], ...typedSoFar })
     .refine((s) => s.cpuPercent !== undefined || s.memoryPercent !== undefined, {
         message: "give cpuPercent or memoryPercent (or both)",
+        ...typedSoFar,
     });
 
 export const resourcesSchema = z.strictObject({
@@ -164,6 +191,7 @@ export const serviceSchema = z
             .refine((r) => !(parseInt(String(r.maxSurge), 10) === 0 && parseInt(String(r.maxUnavailable), 10) === 0), {
                 message: "maxSurge and maxUnavailable cannot both be 0 (no pod could be added or removed, so the rollout could never proceed); give one of them at least 1",
                 path: ["maxUnavailable"],
+                ...typedSoFar,
             })
             .optional(),
         /** Portable (Docker runs `min`). */
@@ -184,12 +212,15 @@ export const serviceSchema = z
             })
             .default({ readOnlyRootFilesystem: false, capabilities: [] }),
     })
+    // These read fields that are present in any object, so they run even when another field is refused.
     .refine((s) => (s.image === undefined) !== (s.build === undefined), {
         message: "give exactly one of image or build",
+        when: (p) => isRecord(p.value),
     })
     .refine((s) => s.scaling === undefined || s.replicas === 1, {
         message: "replicas and scaling are exclusive: with scaling, give min and max instead",
         path: ["replicas"],
+        when: (p) => isRecord(p.value),
     });
 export type ServiceSpec = z.infer<typeof serviceSchema>;
 
@@ -220,80 +251,108 @@ export const volumeSchema = z.strictObject({
 });
 export type VolumeSpec = z.infer<typeof volumeSchema>;
 
+const networksSchema = z.record(dnsName, networkSchema).default({});
+const volumesSchema = z.record(dnsName, volumeSchema).default({});
+
+/**
+ * A service's field as its schema reads it, or undefined when it has the wrong
+ * type (its own issue says so): cross-field checks read only typed fields.
+ */
+export function typedField<K extends keyof typeof serviceSchema.shape>(svc: unknown, key: K): z.output<(typeof serviceSchema.shape)[K]> | undefined {
+    return parseAll(serviceSchema.shape[key], isRecord(svc) ? svc[key] : undefined).data as z.output<(typeof serviceSchema.shape)[K]> | undefined;
+}
+export const isDnsName = (n: unknown) => dnsName.safeParse(n).success;
+
 /** Rules that span fields: every name a service uses must be declared, and start order must be a DAG. */
 export const appSchema = z
     .strictObject({
-        services: z.record(dnsName, serviceSchema).refine((s) => Object.keys(s).length > 0, "at least one service"),
+        services: z.record(dnsName, serviceSchema).refine((s) => Object.keys(s).length > 0, { message: "at least one service", ...typedSoFar }),
         /** A network named "default" exists even when not declared. */
-        networks: z.record(dnsName, networkSchema).default({}),
-        volumes: z.record(dnsName, volumeSchema).default({}),
+        networks: networksSchema,
+        volumes: volumesSchema,
     })
-    .superRefine((app, ctx) => {
-        const networks = new Set(["default", ...Object.keys(app.networks)]);
-        const published = new Map<number, string>();
-        for (const [name, svc] of Object.entries(app.services)) {
-            svc.networks.forEach((n, i) => {
-                if (!networks.has(n)) {
-                    ctx.addIssue({ code: "custom", path: ["services", name, "networks", i], message: `network "${n}" is not declared in networks (declared: ${[...networks].join(", ")})` });
-                }
-            });
-            svc.volumes.forEach((m, i) => {
-                if (!(m.volume in app.volumes)) {
-                    ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is not declared in volumes (declared: ${Object.keys(app.volumes).join(", ") || "none"})` });
-                } else if (app.volumes[m.volume].perReplica) {
-                    const other = Object.keys(app.services).find((o) => o !== name && app.services[o].volumes.some((x) => x.volume === m.volume));
-                    if (other && other < name) {
-                        ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is perReplica and already mounted by service "${other}": a per-replica volume belongs to one service (volumes.${m.volume}.perReplica)` });
+    // Runs even when some fields are refused (a name, an option), on the fields
+    // that are typed, so that one round reports every problem; a reference to a
+    // name that is itself refused is not reported again as undeclared.
+    .superRefine(
+        (app, ctx) => {
+            const services = app.services as Record<string, unknown>;
+            const declaredNetworks = parseAll(networksSchema, app.networks).data;
+            const declaredVolumes = parseAll(volumesSchema, app.volumes).data;
+            const networks = new Set(["default", ...Object.keys(declaredNetworks ?? {})]);
+            const published = new Map<number, string>();
+            const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(services[name], key);
+            for (const name of Object.keys(services)) {
+                field(name, "networks")?.forEach((n, i) => {
+                    if (declaredNetworks && isDnsName(n) && !networks.has(n)) {
+                        ctx.addIssue({ code: "custom", path: ["services", name, "networks", i], message: `network "${n}" is not declared in networks (declared: ${[...networks].join(", ")})` });
+                    }
+                });
+                field(name, "volumes")?.forEach((m, i) => {
+                    if (!declaredVolumes || !isDnsName(m.volume)) return;
+                    if (!(m.volume in declaredVolumes)) {
+                        ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is not declared in volumes (declared: ${Object.keys(declaredVolumes).join(", ") || "none"})` });
+                    } else if (declaredVolumes[m.volume].perReplica) {
+                        const other = Object.keys(services).find((o) => o !== name && field(o, "volumes")?.some((x) => x.volume === m.volume));
+                        if (other && other < name) {
+                            ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is perReplica and already mounted by service "${other}": a per-replica volume belongs to one service (volumes.${m.volume}.perReplica)` });
+                        }
+                    }
+                });
+                const dependsOn = field(name, "dependsOn") ?? {};
+                for (const dep of Object.keys(dependsOn)) {
+                    if (!(dep in services)) {
+                        ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `unknown service "${dep}" (services: ${Object.keys(services).join(", ")})` });
+                    } else if (dependsOn[dep] === "healthy") {
+                        const health = field(dep, "health");
+                        const ports = field(dep, "ports");
+                        if (health && !health.readiness) {
+                            ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.health.readiness; give one, or use "started"` });
+                        } else if (health && ports && ports.length === 0) {
+                            // Kubernetes waits on the dependency's Service, which routes only to ready pods.
+                            ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
+                        }
                     }
                 }
-            });
-            for (const dep of Object.keys(svc.dependsOn)) {
-                if (!(dep in app.services)) {
-                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `unknown service "${dep}" (services: ${Object.keys(app.services).join(", ")})` });
-                } else if (svc.dependsOn[dep] === "healthy" && !app.services[dep].health.readiness) {
-                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.health.readiness; give one, or use "started"` });
-                } else if (svc.dependsOn[dep] === "healthy" && app.services[dep].ports.length === 0) {
-                    // Kubernetes waits on the dependency's Service, which routes only to ready pods.
-                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
+                const ports = field(name, "ports") ?? [];
+                const seen = new Set<string>();
+                ports.forEach((p, i) => {
+                    const key = `${p.port}/${p.protocol}`;
+                    if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "port"], message: `port ${key} is listed twice` });
+                    seen.add(key);
+                    if (p.publish !== undefined) {
+                        const other = published.get(p.publish);
+                        if (other) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "publish"], message: `host port ${p.publish} is already published by service "${other}"` });
+                        published.set(p.publish, name);
+                    }
+                });
+                for (const [kind, check] of Object.entries(field(name, "health") ?? {})) {
+                    const port = check?.http?.port ?? check?.tcp?.port;
+                    if (port !== undefined && field(name, "ports") && !ports.some((p) => p.port === port)) {
+                        ctx.addIssue({ code: "custom", path: ["services", name, "health", kind], message: `checks port ${port}, which is not in services.${name}.ports` });
+                    }
                 }
-            }
-            const ports = new Set<string>();
-            svc.ports.forEach((p, i) => {
-                const key = `${p.port}/${p.protocol}`;
-                if (ports.has(key)) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "port"], message: `port ${key} is listed twice` });
-                ports.add(key);
-                if (p.publish !== undefined) {
-                    const other = published.get(p.publish);
-                    if (other) ctx.addIssue({ code: "custom", path: ["services", name, "ports", i, "publish"], message: `host port ${p.publish} is already published by service "${other}"` });
-                    published.set(p.publish, name);
-                }
-            });
-            for (const [kind, check] of Object.entries(svc.health)) {
-                const port = check?.http?.port ?? check?.tcp?.port;
-                if (port !== undefined && !svc.ports.some((p) => p.port === port)) {
-                    ctx.addIssue({ code: "custom", path: ["services", name, "health", kind], message: `checks port ${port}, which is not in services.${name}.ports` });
-                }
-            }
-            if (svc.secrets) {
-                for (const [sname, sec] of Object.entries(svc.secrets)) {
-                    if (sname in svc.env) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname], message: `"${sname}" is both in env and in secrets` });
+                const env = field(name, "env") ?? {};
+                for (const [sname, sec] of Object.entries(field(name, "secrets") ?? {})) {
+                    if (sname in env) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname], message: `"${sname}" is both in env and in secrets` });
                     if (sec.as === "env" && sec.path) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname, "path"], message: 'path goes with as: "file" only' });
                 }
             }
-        }
-        // Start order must be acyclic.
-        const state = new Map<string, "visiting" | "done">();
-        const visit = (name: string, trail: string[]): void => {
-            if (state.get(name) === "done" || !(name in app.services)) return;
-            if (state.get(name) === "visiting") {
-                ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn"], message: `dependency cycle: ${[...trail, name].join(" -> ")}` });
-                return;
-            }
-            state.set(name, "visiting");
-            for (const dep of Object.keys(app.services[name].dependsOn)) visit(dep, [...trail, name]);
-            state.set(name, "done");
-        };
-        for (const name of Object.keys(app.services)) visit(name, []);
-    });
+            // Start order must be acyclic.
+            const state = new Map<string, "visiting" | "done">();
+            const visit = (name: string, trail: string[]): void => {
+                if (state.get(name) === "done" || !(name in services)) return;
+                if (state.get(name) === "visiting") {
+                    ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn"], message: `dependency cycle: ${[...trail, name].join(" -> ")}` });
+                    return;
+                }
+                state.set(name, "visiting");
+                for (const dep of Object.keys(field(name, "dependsOn") ?? {})) visit(dep, [...trail, name]);
+                state.set(name, "done");
+            };
+            for (const name of Object.keys(services)) visit(name, []);
+        },
+        { when: (p) => isRecord(p.value) && isRecord((p.value as { services?: unknown }).services) },
+    );
 export type AppSpec = z.infer<typeof appSchema>;
 export type AppInput = z.input<typeof appSchema>;

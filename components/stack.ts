@@ -4,7 +4,7 @@
  * before any resource is registered.
  */
 import { z } from "zod";
-import { resourcesSchema, scalingSchema, volumeSchema } from "./spec";
+import { resourcesSchema, scalingSchema, typedSoFar, volumeSchema } from "./spec";
 
 const dnsName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a lowercase DNS label");
 
@@ -56,6 +56,7 @@ export const stackConfigSchema = z
     .refine((c) => c.target !== "kubernetes" || c.kubernetes !== undefined, {
         message: "target kubernetes needs berth:kubernetes (namespace, and optionally kubeconfig, context, serviceType)",
         path: ["kubernetes"],
+        ...typedSoFar,
     });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema } from "./spec";
+import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -100,8 +100,10 @@ export function validate(
     isSecret: IsSecret = sdkIsSecret,
 ): ValidatedInput {
     const problems: string[] = [];
-    const appResult = appSchema.safeParse(appInput);
-    if (!appResult.success) problems.push(...describe("app", appResult.error.issues));
+    // Every check runs in this one round: parseAll keeps the typed parts of a
+    // partly refused input, and the checks below read only typed fields.
+    const appResult = parseAll(appSchema, appInput);
+    problems.push(...describe("app", appResult.issues));
 
     // Secret keys live in the berth namespace beside the stack settings.
     const secretKeys = new Set<string>();
@@ -118,8 +120,8 @@ export function validate(
         }
         settings[k] = v;
     }
-    const stackResult = stackConfigSchema.safeParse(settings);
-    if (!stackResult.success) problems.push(...describe("berth:", stackResult.error.issues).map((p) => p.replace(/^berth:\./, "berth:")));
+    const stackResult = parseAll(stackConfigSchema, settings);
+    problems.push(...describe("berth:", stackResult.issues).map((p) => p.replace(/^berth:\./, "berth:")));
 
     for (const key of secretKeys) {
         if (!(key in rawConfig)) {
@@ -129,55 +131,65 @@ export function validate(
         }
     }
 
-    if (appResult.success && stackResult.success) {
-        if (stackResult.data.target === "kubernetes" && !stackResult.data.kubernetes?.registry) {
-            for (const [name, svc] of Object.entries(appResult.data.services)) {
-                if (svc.build) {
-                    problems.push(`berth:kubernetes.registry: service ${name} is built from ${svc.build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
+    const stack = stackResult.data;
+    if (stack) {
+        // The app's services by accepted name, each field read only where it is typed.
+        const rawServices: Record<string, unknown> = isRecord(appInput?.services) ? appInput.services : {};
+        const serviceNames = Object.keys(rawServices).filter(isDnsName);
+        const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(rawServices[name], key);
+        if (stack.target === "kubernetes" && !stack.kubernetes?.registry) {
+            for (const name of serviceNames) {
+                const build = field(name, "build");
+                if (build) {
+                    problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
                 }
             }
         }
-        for (const [name, o] of Object.entries(stackResult.data.services)) {
-            const svc = appResult.data.services[name];
-            if (!svc) {
-                problems.push(`berth:services.${name}: unknown service (services: ${Object.keys(appResult.data.services).join(", ")})`);
+        for (const [name, o] of Object.entries(stack.services)) {
+            if (!serviceNames.includes(name)) {
+                problems.push(`berth:services.${name}: unknown service (services: ${serviceNames.join(", ")})`);
                 continue;
             }
+            const secrets = field(name, "secrets") ?? {};
             if (o.env) {
                 for (const k of Object.keys(o.env)) {
-                    if (k in svc.secrets) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
+                    if (k in secrets) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
                 }
             }
-            if (o.replicas !== undefined && (o.scaling ?? svc.scaling)) {
+            if (o.replicas !== undefined && (o.scaling ?? field(name, "scaling"))) {
                 problems.push(`berth:services.${name}.replicas: the service has a scaling rule; override berth:services.${name}.scaling (min, max) instead`);
             }
         }
-    }
-    if (appResult.success && stackResult.success) {
         // One data directory is never run twice: with the stack's overrides, a
         // service that may run more than one replica shares a volume only when
         // its access allows it; otherwise each replica needs its own copy.
-        for (const [name, svc] of Object.entries(appResult.data.services)) {
-            const o = stackResult.data.services[name] ?? {};
-            const { scaling, replicas } = withOverrides(svc, o);
+        const rawVolumes: Record<string, unknown> = isRecord(appInput?.volumes) ? appInput.volumes : {};
+        const appVolume = (v: string) => (isDnsName(v) ? parseAll(volumeSchema, rawVolumes[v]).data : undefined);
+        for (const name of serviceNames) {
+            const o = stack.services[name] ?? {};
+            const scaling = o.scaling ?? field(name, "scaling");
+            const replicas = o.replicas ?? field(name, "replicas");
             const most = scaling ? scaling.max : replicas;
-            const field = scaling ? `${o.scaling ? "berth:services." : "app.services."}${name}.scaling.max` : `${o.replicas !== undefined ? "berth:services." : "app.services."}${name}.replicas`;
-            if (most <= 1) continue;
-            for (const m of svc.volumes) {
-                const vol = volumeWithOverrides(appResult.data.volumes[m.volume], stackResult.data.volumes[m.volume]);
+            const where = (override: boolean) => `${override ? "berth:services." : "app.services."}${name}`;
+            const at = scaling ? `${where(o.scaling !== undefined)}.scaling.max` : `${where(o.replicas !== undefined)}.replicas`;
+            if (most === undefined || most <= 1) continue;
+            for (const m of field(name, "volumes") ?? []) {
+                const spec = m.volume in rawVolumes ? appVolume(m.volume) : undefined;
+                if (!spec) continue;
+                const vol = volumeWithOverrides(spec, stack.volumes[m.volume]);
                 if (!vol.perReplica && vol.access === "ReadWriteOnce") {
                     problems.push(
-                        `${field}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
+                        `${at}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
                     );
                 }
             }
         }
-        for (const name of Object.keys(stackResult.data.volumes)) {
-            if (!(name in appResult.data.volumes)) {
-                problems.push(`berth:volumes.${name}: unknown volume (volumes: ${Object.keys(appResult.data.volumes).join(", ") || "none"})`);
+        for (const name of Object.keys(stack.volumes)) {
+            if (!(name in rawVolumes)) {
+                problems.push(`berth:volumes.${name}: unknown volume (volumes: ${Object.keys(rawVolumes).join(", ") || "none"})`);
             }
         }
     }
     if (problems.length > 0) throw new BerthInputError(stackName, problems);
-    return { app: appResult.data!, stack: stackResult.data!, secretKeys: [...secretKeys] };
+    return { app: appResult.data!, stack: stack!, secretKeys: [...secretKeys] };
 }

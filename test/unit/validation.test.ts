@@ -112,6 +112,36 @@ describe("bad input", () => {
         expect(error!.message).toMatch(message);
     });
 
+    it("reports every problem in one round: a refused name or option does not hide the cross-field checks", async () => {
+        const spec = edit((a) => {
+            a.services.api.env = { "discovery.type": "single-node" }; // a refused name
+            a.services.api.networks = ["public"]; // not declared
+            a.services.cache.restart = "sometimes"; // not an accepted option
+            a.services.cache.ports = []; // so api's "healthy" dependency has nothing to wait on
+            a.services.cache.dependsOn = { ghost: "started" }; // unknown service
+            a.volumes.my_data = {}; // a refused volume name...
+            a.services.api.volumes.push({ volume: "my_data", path: "/more" }); // ...is not reported again as undeclared
+        });
+        const error = await render(spec, { target: "docker", services: { nope: { replicas: 2 } } }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        const lines = error!.message.split("\n").slice(1);
+        expect(lines).toEqual(
+            expect.arrayContaining([
+                expect.stringMatching(/^  - app\.services\.api\.env\["discovery\.type"\]: invalid name: an env var name$/),
+                expect.stringMatching(/^  - app\.services\.cache\.restart: /),
+                expect.stringMatching(/^  - app\.volumes\.my_data: invalid name/),
+                expect.stringMatching(/^  - app\.services\.api\.volumes\[1\]\.volume: a lowercase DNS label/),
+                '  - app.services.api.networks[0]: network "public" is not declared in networks (declared: default)',
+                '  - app.services.api.dependsOn.cache: "healthy" needs services.cache.ports (a dependent waits until it answers there); declare one, or use "started"',
+                expect.stringMatching(/^  - app\.services\.cache\.dependsOn\.ghost: unknown service "ghost"/),
+                expect.stringMatching(/^  - berth:services\.nope: unknown service/),
+            ]),
+        );
+        expect(lines.filter((l) => l.includes("my_data") && l.includes("not declared"))).toEqual([]);
+    });
+
     it("registers nothing when the input is bad", async () => {
         // render() throws from the App's constructor, before super(): no resource exists to register.
         const { resources } = await render(ok, docker).catch(() => ({ resources: [] as unknown[] }));
