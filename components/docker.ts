@@ -45,7 +45,8 @@ export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
     };
 }
 
-const RESTART = { always: "always", "on-failure": "on-failure", never: "no" } as const;
+/** The engine's restart policy for each of the spec's ("never" is the older name of "no"). */
+const RESTART = { always: "always", "on-failure": "on-failure", never: "no", no: "no", "unless-stopped": "unless-stopped" } as const;
 
 function memoryMb(q: string | undefined): number | undefined {
     if (!q) return undefined;

@@ -237,6 +237,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 spec: {
                     automountServiceAccountToken: false,
                     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                    // The only policy a Deployment or StatefulSet accepts; validate refuses a service's restart that it cannot honour.
                     restartPolicy: "Always",
                     initContainers: initContainers.length ? initContainers : undefined,
                     containers: [

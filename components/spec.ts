@@ -150,6 +150,11 @@ export const scalingSchema = z
         ...typedSoFar,
     });
 
+/** Restart policies (see serviceSchema.restart); "never" is the older name of Compose's "no". */
+export const restartPolicy = z.enum(["always", "on-failure", "never", "no", "unless-stopped"]);
+/** The restart policies a Kubernetes Deployment or StatefulSet can honour: its pods' restartPolicy is always Always. */
+export const KUBERNETES_RESTART = ["always", "unless-stopped"] as const;
+
 export const resourcesSchema = z.strictObject({
     cpu: z.strictObject({ request: cpuQuantity.optional(), limit: cpuQuantity.optional() }).optional(),
     memory: z.strictObject({ request: bytesQuantity.optional(), limit: bytesQuantity.optional() }).optional(),
@@ -181,8 +186,20 @@ export const serviceSchema = z
         dependsOn: z.record(dnsName, z.enum(["started", "healthy"])).default({}),
         /** Portable. Replicas when no scaling rule is given. @default 1 */
         replicas: z.int().min(0, "0 or more").max(100, "at most 100").default(1),
-        /** Portable. @default "always" */
-        restart: z.enum(["always", "on-failure", "never"]).default("always"),
+        /**
+         * What happens when the container exits, as in Compose: "no" (never
+         * restarted; "never" is the same), "always", "on-failure" (restarted
+         * when it exits non-zero) or "unless-stopped" (as "always", except a
+         * container stopped by hand stays stopped when the engine restarts).
+         * Docker: the container's restart policy. Kubernetes: a Deployment or
+         * StatefulSet restarts its pods always (restartPolicy Always), so
+         * "always" and "unless-stopped" (a workload is stopped there by scaling
+         * it to 0, and it stays so) run as they read; "no", "never" and
+         * "on-failure" are refused for a Kubernetes stack (a stack may set its
+         * own: berth:services.<name>.restart). A stack can override it.
+         * @default "always" (Compose's default is "no": write it to run as Compose does)
+         */
+        restart: restartPolicy.default("always"),
         /** Portable. */
         resources: resourcesSchema.optional(),
         /** Kubernetes only. Rolling update bounds; Docker always starts new replicas before stopping old ones. */

@@ -4,7 +4,7 @@
  * before any resource is registered.
  */
 import { z } from "zod";
-import { resourcesSchema, scalingSchema, typedSoFar, volumeSchema } from "./spec";
+import { resourcesSchema, restartPolicy, scalingSchema, typedSoFar, volumeSchema } from "./spec";
 
 const dnsName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a lowercase DNS label");
 
@@ -36,6 +36,8 @@ export const serviceOverrideSchema = z.strictObject({
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), z.string()).optional(),
     resources: resourcesSchema.optional(),
     scaling: scalingSchema.optional(),
+    /** The service's restart policy on this stack (see the app's services.<name>.restart). @default the app's */
+    restart: restartPolicy.optional(),
 });
 
 export const stackConfigSchema = z

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
+import { AppInput, AppSpec, KUBERNETES_RESTART, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -17,6 +17,7 @@ export function withOverrides(svc: ServiceSpec, o: StackConfig["services"][strin
         ...svc,
         env: { ...svc.env, ...o.env },
         resources: o.resources ?? svc.resources,
+        restart: o.restart ?? svc.restart,
         scaling,
         replicas,
         /** Replicas that run when no autoscaler decides; the most that may run is `scaling.max`. */
@@ -158,6 +159,17 @@ export function validate(
             }
             if (o.replicas !== undefined && (o.scaling ?? field(name, "scaling"))) {
                 problems.push(`berth:services.${name}.replicas: the service has a scaling rule; override berth:services.${name}.scaling (min, max) instead`);
+            }
+        }
+        if (stack.target === "kubernetes") {
+            for (const name of serviceNames) {
+                const fromStack = stack.services[name]?.restart;
+                const restart = fromStack ?? field(name, "restart");
+                if (restart !== undefined && !(KUBERNETES_RESTART as readonly string[]).includes(restart)) {
+                    problems.push(
+                        `${fromStack ? "berth:" : "app."}services.${name}.restart: "${restart}" cannot be honoured on Kubernetes: a Deployment or StatefulSet restarts its pods always (restartPolicy Always is the only one it accepts); use ${KUBERNETES_RESTART.map((r) => `"${r}"`).join(" or ")}${fromStack ? "" : `, or set berth:services.${name}.restart for this stack`}`,
+                    );
+                }
             }
         }
         // One data directory is never run twice: with the stack's overrides, a
