@@ -18,6 +18,7 @@
 #   coredns     coredns (only the plugins its Corefile uses)  coredns/coredns
 #   local-path  local-path-provisioner                rancher/local-path-provisioner
 #   metrics-server  metrics-server (metrics.k8s.io, for HPAs and kubectl top)  sigs.k8s.io/metrics-server
+#   kube-router kube-router (NetworkPolicies only: iptables + ipset)  cloudnativelabs/kube-router/v2
 #   pause       pause (C, the pod sandbox)            k8s.io/kubernetes build/pause/linux/pause.c
 
 K8S_VERSION=v1.36.3        # k8s.io/kubernetes; staging modules k8s.io/<name> v0.36.3
@@ -29,6 +30,10 @@ CNI_VERSION=v1.10.0        # github.com/containernetworking/plugins
 COREDNS_VERSION=v1.15.0    # github.com/coredns/coredns
 LOCAL_PATH_VERSION=v0.0.30 # github.com/rancher/local-path-provisioner
 METRICS_SERVER_VERSION=v0.8.0 # sigs.k8s.io/metrics-server
+# github.com/cloudnativelabs/kube-router/v2: the only version the module proxy
+# here serves; advisories are reported against it, acceptable for a cluster on
+# 127.0.0.1 where it only enforces NetworkPolicies (no BGP, no service proxy).
+KUBE_ROUTER_VERSION=v2.1.0
 PAUSE_VERSION=3.10.2       # kubeadm's PauseVersion for 1.36; built from the Kubernetes module's pause.c
 K8S_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap meta/firewall)
@@ -151,6 +156,12 @@ set_metrics_server() {
   S_LDFLAGS="-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
 }
 
+set_kube_router() {
+  local m=github.com/cloudnativelabs/kube-router/v2
+  S_GET=("$m/cmd/kube-router@$KUBE_ROUTER_VERSION"); S_PKGS=("$m/cmd/kube-router"); S_OUT=(kube-router)
+  S_LDFLAGS="-X $m/pkg/version.Version=$KUBE_ROUTER_VERSION"
+}
+
 describe_set() { # name: fill the S_ variables, and S_RECIPE: what .set-<name> records
   S_GOMOD=""; S_GET=(); S_PKGS=(); S_OUT=(); S_TAGS=""; S_LDFLAGS=""; S_MAIN=""
   "set_${1//-/_}"
@@ -225,7 +236,7 @@ write_kwok_stages() {
   mv -f "$out.tmp" "$out"
 }
 
-ALL_SETS=(etcd kubernetes kwok registry containerd cni coredns local-path metrics-server)
+ALL_SETS=(etcd kubernetes kwok registry containerd cni coredns local-path metrics-server kube-router)
 
 # Build (or reuse) every set, one at a time (2 cores: parallel builds only
 # thrash); a second scripts/cluster waits for the first one's build.

@@ -11,12 +11,15 @@
 # addresses of POD_SUBNET on the bridge berth-cni0.
 #
 # What the node adds to the host, and what node_cleanup takes away again:
-# the address on lo, the bridge, iptables chains CNI-* and KUBE-*, the mounts
-# under its folders, network namespaces under its state, the kubepods cgroups.
+# the address on lo, the bridge, iptables chains CNI-* and KUBE-* (kube-router's
+# too) and kube-router's ipsets, the policy-routing rule and table
+# SERVICE_ROUTE_TABLE, the mounts under its folders, network namespaces under
+# its state, the kubepods cgroups.
 
 NODE_NAME=berth-node
 NODE_IP=10.1.0.1
 POD_CIDR=10.244.0.0/16     # the cluster's pod range (kube-proxy's clusterCIDR)
+SERVICE_ROUTE_TABLE=4242   # policy routing: the Service range unreachable from the pods' bridge (node_start_runtime)
 POD_SUBNET=10.244.0.0/24   # this node's pods (host-local)
 CLUSTER_DNS=10.0.0.10      # CoreDNS' Service address, in SERVICE_CIDR
 CNI_BRIDGE=berth-cni0
@@ -38,12 +41,13 @@ HELPER_BASE=berth/debian-root:bookworm    # made by `npm run setup`: sh, mkdir, 
 # --- what the host needs ----------------------------------------------------
 node_prerequisites() {
   local missing=() c
-  for c in iptables iptables-save iptables-restore ip mount umount; do command -v "$c" >/dev/null || missing+=("$c"); done
+  # (ipset: kube-router keeps the pods a NetworkPolicy selects in ipsets)
+  for c in iptables iptables-save iptables-restore ip mount umount ipset; do command -v "$c" >/dev/null || missing+=("$c"); done
   [ -x "$RUNC" ] || missing+=(runc)
   if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || fail "real node" "missing: ${missing[*]}" "install them (Debian: apt-get install runc iptables iproute2 mount)"
-    step "apt-get install runc iptables iproute2" "install runc and iptables yourself" \
-      bash -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runc iptables iproute2 mount'
+    [ "$(id -u)" = 0 ] || fail "real node" "missing: ${missing[*]}" "install them (Debian: apt-get install runc iptables iproute2 mount ipset)"
+    step "apt-get install runc iptables iproute2 ipset" "install runc, iptables and ipset yourself" \
+      bash -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends runc iptables iproute2 mount ipset'
     RUNC=$(command -v runc)
   fi
   "$RUNC" --version | grep -q '^libseccomp' || fail "real node" "$RUNC is built without seccomp (berth's pods run the RuntimeDefault profile)" \
@@ -214,6 +218,18 @@ node_start_runtime() { # t0
   iptables -t filter -N CNI-FORWARD 2>/dev/null || true
   iptables -t filter -C FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null ||
     iptables -t filter -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
+  # A pod's connection to a Service address that kube-proxy did not DNAT (a
+  # Service without ready endpoints) must fail, as kube-proxy's REJECT makes
+  # it. kube-router puts its ACCEPT of policy-compliant traffic at the top of
+  # FORWARD, before that REJECT, so such a SYN would leave by the default route
+  # (where this machine answers every TCP connection) and a wait-for would
+  # pass. Routing decides first, whatever the rule order: from the pods'
+  # bridge, the Service range is unreachable ("No route to host" at once);
+  # DNATed connections have a pod address by then, and the host's own traffic
+  # is untouched.
+  ip route replace unreachable "$SERVICE_CIDR" table "$SERVICE_ROUTE_TABLE"
+  ip rule show priority "$SERVICE_ROUTE_TABLE" | grep -q . ||
+    ip rule add iif "$CNI_BRIDGE" to "$SERVICE_CIDR" lookup "$SERVICE_ROUTE_TABLE" priority "$SERVICE_ROUTE_TABLE"
   [ -f "$STATE/run/route_localnet.before" ] || sysctl -n net.ipv4.conf.all.route_localnet >"$STATE/run/route_localnet.before"
   write_node_config
   mkdir -p "$CTD_STATE"
@@ -254,7 +270,18 @@ node_start_addons() { # t0
   # cannot be deleted meanwhile) and an HPA has no metrics.
   wait_for "metrics.k8s.io through the API server (kubectl top)" 120 kubelet metrics_api_ready
   say "metrics.k8s.io answers: kubectl top, HPAs on cpu and memory ($(elapsed_since "$t0")s)"
+  # NetworkPolicies: kube-router's policy controller alone (no routing, no
+  # service proxy: the bridge CNI and kube-proxy do those), a host process like
+  # kube-proxy, with its own identity (addons.yaml gives it read access).
+  launch kube-router --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --kubeconfig="$STATE/kube-router.kubeconfig" --hostname-override="$NODE_NAME" \
+    --service-cluster-ip-range="$SERVICE_CIDR" --health-port=0 --metrics-port=0 --v=1
+  wait_for "kube-router's NetworkPolicy rules" 60 kube-router netpol_enforced
+  say "kube-router $KUBE_ROUTER_VERSION enforces NetworkPolicies (iptables + ipset) ($(elapsed_since "$t0")s)"
 }
+
+# kube-router has synced once: its FORWARD chain exists and FORWARD jumps to it.
+netpol_enforced() { iptables -S FORWARD 2>/dev/null | grep -q -- '-j KUBE-ROUTER-FORWARD'; }
 
 # --- stop and cleanup ----------------------------------------------------------------
 # Pods go through the kubelet while the API server still answers: it stops
@@ -299,12 +326,18 @@ node_cleanup() { # [quiet]
     for chain in $chains; do iptables -t "$table" -F "$chain" 2>/dev/null || true; done
     for chain in $chains; do iptables -t "$table" -X "$chain" 2>/dev/null || true; done
   done
+  # kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, ...), free once no rule uses them
+  if command -v ipset >/dev/null; then
+    for m in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' || true); do ipset destroy "$m" 2>/dev/null || true; done
+  fi
   # kube-proxy turns on route_localnet (NodePorts on 127.0.0.1): back to what it was
   if [ -f "$STATE/run/route_localnet.before" ]; then
     sysctl -qw "net.ipv4.conf.all.route_localnet=$(cat "$STATE/run/route_localnet.before")" || true
     rm -f "$STATE/run/route_localnet.before"
   fi
   ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && ip link del "$CNI_BRIDGE"
+  while ip rule show priority "$SERVICE_ROUTE_TABLE" | grep -q .; do ip rule del priority "$SERVICE_ROUTE_TABLE" || break; done
+  ip route flush table "$SERVICE_ROUTE_TABLE" 2>/dev/null || true
   ip -4 addr show dev lo | grep -q " $NODE_IP/32 " && ip addr del "$NODE_IP/32" dev lo
   rm -rf "$NODE_DIR/cni/ipam"
   # the kubelet's QoS cgroups, empty once their pods are gone

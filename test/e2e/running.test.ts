@@ -4,7 +4,8 @@
 // The app answers through its NodePort Service on 127.0.0.1, readiness and
 // liveness checks act, a `healthy` dependency holds its dependents, and the
 // database's rows outlive its pod, a rollout, and destroy + up; rolling
-// updates of web fail no request.
+// updates of web fail no request; NetworkPolicies (kube-router) keep a pod
+// outside the backend network from db and redis.
 //
 // stacks/Pulumi.staging.yaml as it is (pointed at a per-run namespace), on a
 // branch of the demo whose worker has one more check: a liveness check that
@@ -113,6 +114,54 @@ describe("kubernetes target on a real node: the staging stack's pods run", () =>
         expect(Number(sql("SELECT count(*) FROM visits"))).toBe(counts[counts.length - 1]);
         // Each visit queued a job in Redis; the worker moves every one into Postgres.
         await until("the worker to process every job", () => Number(sql("SELECT count(*) FROM jobs_done")) >= counts.length, 60_000);
+    });
+
+    it("NetworkPolicies are enforced (kube-router): only backend members reach db and redis; the published port stays open", async () => {
+        // An outsider: web's own image and security context, in the same namespace, but member of no berth network.
+        const web = readyPods("web")[0];
+        const outsider = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "outsider", namespace: NS, labels: { "berth.dev/e2e": "outsider" } },
+            spec: {
+                securityContext: web.spec.securityContext,
+                containers: [{ name: "c", image: web.spec.containers[0].image, command: ["sleep", "600"], securityContext: web.spec.containers[0].securityContext }],
+                terminationGracePeriodSeconds: 0,
+            },
+        };
+        const file = path.join(branch, "outsider.json");
+        fs.writeFileSync(file, JSON.stringify(outsider));
+        cluster.kubectl("apply", "-f", file);
+        cluster.kubectl("wait", "-n", NS, "--for=condition=Ready", "pod/outsider", "--timeout=90s");
+        const dbIp = readyPods("db")[0].status.podIP;
+        const redisIp = readyPods("redis")[0].status.podIP;
+        /** Whether a TCP connection from inside a pod opens within 5 s (bash's /dev/tcp: no tool needed in the image). */
+        const opens = (pod: string, host: string, port: number) => {
+            try {
+                return exec(pod, "timeout", "5", "bash", "-c", `exec 3<>/dev/tcp/${host}/${port} && echo open`).includes("open");
+            } catch {
+                return false;
+            }
+        };
+        const checks: [string, string, string, number, boolean][] = [
+            // [from, pod, to, port, expected]
+            ["web (frontend, backend)", web.metadata.name, "db", 5432, true],
+            ["web (frontend, backend)", web.metadata.name, "redis", 6379, true],
+            ["web (frontend, backend)", web.metadata.name, dbIp, 5432, true],
+            ["outsider (no network)", "outsider", "db", 5432, false],
+            ["outsider (no network)", "outsider", "redis", 6379, false],
+            ["outsider (no network)", "outsider", dbIp, 5432, false],
+            ["outsider (no network)", "outsider", redisIp, 6379, false],
+        ];
+        const seen = checks.map(([from, pod, to, port]) => [from, to, port, opens(pod, to, port)] as const);
+        for (const [from, to, port, open] of seen) process.stdout.write(`[isolation] ${from} -> ${to}:${port}: ${open ? "reachable" : "unreachable"}\n`);
+        // The outsider is otherwise networked: it resolves names (the allow-dns policy), so what stops it is the policy.
+        const dbService = cluster.items("services", NS).find((x) => x.metadata.name === "db");
+        expect(exec("outsider", "getent", "hosts", "db")).toContain(dbService.spec.clusterIP);
+        expect(seen.map(([from, to, port, open]) => [from, to, port, open])).toEqual(checks.map(([from, , to, port, want]) => [from, to, port, want]));
+        // Published ports stay reachable from outside the cluster.
+        expect((await visit(url)).visits).toBeGreaterThan(0);
+        cluster.kubectl("delete", "pod", "-n", NS, "outsider", "--wait=true", "--timeout=60s");
     });
 
     it("readiness gates traffic: a pod whose check fails gets no requests until it passes again", async () => {
