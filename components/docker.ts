@@ -48,6 +48,18 @@ export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
 /** The engine's restart policy for each of the spec's ("never" is the older name of "no"). */
 const RESTART = { always: "always", "on-failure": "on-failure", never: "no", no: "no", "unless-stopped": "unless-stopped" } as const;
 
+/**
+ * Docker's capability adds and drops: from nothing but the listed ones
+ * (baseCapabilities "none"), or from the engine's default set (see
+ * serviceSchema.security.baseCapabilities).
+ */
+export function dockerCapabilities(sec: ResolvedService["security"]): docker.types.input.ContainerCapabilities | undefined {
+    const list = (l: string[]) => (l.length ? l : undefined);
+    if (sec.baseCapabilities === "none") return { drops: ["ALL"], adds: list(sec.capabilities) };
+    if (!sec.capabilities.length && !sec.dropCapabilities.length) return undefined;
+    return { adds: list(sec.capabilities), drops: list(sec.dropCapabilities) };
+}
+
 function memoryMb(q: string | undefined): number | undefined {
     if (!q) return undefined;
     const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(q)!;
@@ -220,7 +232,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                             volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
                             privileged: false,
                             securityOpts: ["no-new-privileges"],
-                            capabilities: { drops: ["ALL"], adds: svc.security.capabilities.length ? svc.security.capabilities : undefined },
+                            capabilities: dockerCapabilities(svc.security),
                             readOnly: svc.security.readOnlyRootFilesystem,
                             user: svc.security.runAsUser !== undefined ? String(svc.security.runAsUser) : undefined,
                             memory: memoryMb(svc.resources?.memory?.limit),

@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { contextHash, registryRepository } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
-import { Check, NetworkSpec, VolumeSpec } from "./spec";
+import { Check, DOCKER_DEFAULT_CAPABILITIES, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
 
 const LABEL_NAME = "app.kubernetes.io/name";
@@ -414,12 +414,19 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
 }
 
 function containerSecurity(svc: ResolvedService): k8s.types.input.core.v1.SecurityContext {
+    // All dropped, then the kept ones added by name: with baseCapabilities
+    // "default", Docker's 14 (so the runtime's own default set does not decide).
+    const sec = svc.security;
+    const kept =
+        sec.baseCapabilities === "none"
+            ? sec.capabilities
+            : [...new Set([...DOCKER_DEFAULT_CAPABILITIES, ...sec.capabilities])].filter((c) => !sec.dropCapabilities.includes(c)).sort();
     return {
         privileged: false,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: svc.security.readOnlyRootFilesystem,
         runAsUser: svc.security.runAsUser,
         runAsNonRoot: svc.security.runAsUser !== undefined && svc.security.runAsUser > 0 ? true : undefined,
-        capabilities: { drop: ["ALL"], add: svc.security.capabilities.length ? svc.security.capabilities : undefined },
+        capabilities: { drop: ["ALL"], add: kept.length ? kept : undefined },
     };
 }

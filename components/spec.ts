@@ -150,6 +150,26 @@ export const scalingSchema = z
         ...typedSoFar,
     });
 
+const capabilityName = z.string().regex(/^[A-Z_]+$/, "a capability name such as NET_BIND_SERVICE");
+
+/** Docker's default capability set (moby's oci/caps defaults), which baseCapabilities "default" starts from. */
+export const DOCKER_DEFAULT_CAPABILITIES = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+] as const;
+
 /** Restart policies (see serviceSchema.restart); "never" is the older name of Compose's "no". */
 export const restartPolicy = z.enum(["always", "on-failure", "never", "no", "unless-stopped"]);
 /** The restart policies a Kubernetes Deployment or StatefulSet can honour: its pods' restartPolicy is always Always. */
@@ -224,10 +244,35 @@ export const serviceSchema = z
                 readOnlyRootFilesystem: z.boolean().default(false),
                 /** Run as this uid (the image must allow it). @default the image's user */
                 runAsUser: z.int().min(0).optional(),
-                /** Capabilities to keep; all others are dropped. @default [] */
-                capabilities: z.array(z.string().regex(/^[A-Z_]+$/, "a capability name such as NET_BIND_SERVICE")).default([]),
+                /**
+                 * The capabilities the container starts from. "none": every
+                 * capability is dropped and only `capabilities` are kept (the
+                 * safe default). "default": Docker's default set of 14
+                 * (DOCKER_DEFAULT_CAPABILITIES: AUDIT_WRITE, CHOWN, DAC_OVERRIDE,
+                 * FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, NET_RAW, SETFCAP,
+                 * SETGID, SETPCAP, SETUID, SYS_CHROOT), as Compose runs a service
+                 * that has no cap_drop; `capabilities` are added to it and
+                 * `dropCapabilities` removed (Compose's cap_add and cap_drop).
+                 * Docker: the engine's default set, with those adds and drops.
+                 * Kubernetes: all dropped and the same 14 (with the adds, without
+                 * the drops) added by name, so that the runtime's own default set
+                 * (containerd's and CRI-O's differ) does not decide. Either way the
+                 * container never gains privileges (no-new-privileges,
+                 * allowPrivilegeEscalation false) and never runs privileged.
+                 * @default "none"
+                 */
+                baseCapabilities: z.enum(["none", "default"]).default("none"),
+                /** Capabilities to keep (with baseCapabilities "none") or to add (with "default"). @default [] */
+                capabilities: z.array(capabilityName).default([]),
+                /** With baseCapabilities "default": capabilities removed from Docker's default set (Compose's cap_drop). @default [] */
+                dropCapabilities: z.array(capabilityName).default([]),
             })
-            .default({ readOnlyRootFilesystem: false, capabilities: [] }),
+            .refine((s) => s.dropCapabilities.length === 0 || s.baseCapabilities === "default", {
+                message: 'dropCapabilities goes with baseCapabilities: "default" (with "none", the default, every capability is dropped already and only security.capabilities are kept)',
+                path: ["dropCapabilities"],
+                ...typedSoFar,
+            })
+            .default({ readOnlyRootFilesystem: false, baseCapabilities: "none", capabilities: [], dropCapabilities: [] }),
     })
     // These read fields that are present in any object, so they run even when another field is refused.
     .refine((s) => (s.image === undefined) !== (s.build === undefined), {

@@ -63,3 +63,44 @@ describe("restart policies", () => {
         expect(e.message).toMatch(/app\.services\.app\.restart: Invalid option: expected one of "always"\|"on-failure"\|"never"\|"no"\|"unless-stopped"/);
     });
 });
+
+describe("capabilities", () => {
+    const DOCKER_DEFAULTS = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];
+
+    it("by default drop ALL and keep only the listed ones, on both targets", async () => {
+        const security = { capabilities: ["NET_BIND_SERVICE"] };
+        expect((await render(one({ security }), dockerCfg)).byName("demo-app-0").inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["NET_BIND_SERVICE"] });
+        const k = await render(one({ security }), k8sCfg);
+        expect(k.byName("demo-app-deployment").inputs.spec.template.spec.containers[0].securityContext.capabilities).toEqual({ drop: ["ALL"], add: ["NET_BIND_SERVICE"] });
+    });
+
+    it('baseCapabilities "default" runs Docker\'s default set on Docker: nothing dropped but what is listed', async () => {
+        const plain = await render(one({ security: { baseCapabilities: "default" } }), dockerCfg);
+        expect(plain.byName("demo-app-0").inputs.capabilities).toBeUndefined();
+        const tuned = await render(one({ security: { baseCapabilities: "default", capabilities: ["NET_ADMIN"], dropCapabilities: ["NET_RAW", "MKNOD"] } }), dockerCfg);
+        expect(tuned.byName("demo-app-0").inputs.capabilities).toEqual({ adds: ["NET_ADMIN"], drops: ["NET_RAW", "MKNOD"] });
+        // Everything else stays as safe as before.
+        expect(tuned.byName("demo-app-0").inputs).toMatchObject({ privileged: false, securityOpts: ["no-new-privileges"] });
+    });
+
+    it('baseCapabilities "default" is the same 14 capabilities on Kubernetes, listed, so that no runtime\'s own default decides', async () => {
+        const plain = await render(one({ security: { baseCapabilities: "default" } }), k8sCfg);
+        const sc = plain.byName("demo-app-deployment").inputs.spec.template.spec.containers[0].securityContext;
+        expect(sc.capabilities).toEqual({ drop: ["ALL"], add: DOCKER_DEFAULTS });
+        expect(sc).toMatchObject({ privileged: false, allowPrivilegeEscalation: false });
+        const tuned = await render(one({ security: { baseCapabilities: "default", capabilities: ["NET_ADMIN"], dropCapabilities: ["NET_RAW", "MKNOD"] } }), k8sCfg);
+        expect(tuned.byName("demo-app-deployment").inputs.spec.template.spec.containers[0].securityContext.capabilities).toEqual({
+            drop: ["ALL"],
+            add: [...DOCKER_DEFAULTS.filter((c) => c !== "NET_RAW" && c !== "MKNOD"), "NET_ADMIN"].sort(),
+        });
+    });
+
+    it("refuses an unknown base and a drop list without the default base, saying what is accepted", async () => {
+        const e = await refusal(one({ security: { baseCapabilities: "all" } }), dockerCfg);
+        expect(e.message).toMatch(/app\.services\.app\.security\.baseCapabilities: Invalid option: expected one of "none"\|"default"/);
+        const d = await refusal(one({ security: { dropCapabilities: ["NET_RAW"] } }), dockerCfg);
+        expect(d.message).toContain('app.services.app.security.dropCapabilities: dropCapabilities goes with baseCapabilities: "default" (with "none", the default, every capability is dropped already and only security.capabilities are kept)');
+        const n = await refusal(one({ security: { baseCapabilities: "default", dropCapabilities: ["net raw"] } }), dockerCfg);
+        expect(n.message).toMatch(/app\.services\.app\.security\.dropCapabilities\[0\]: a capability name such as NET_BIND_SERVICE/);
+    });
+});
