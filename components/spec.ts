@@ -4,6 +4,7 @@
  * it is portable (same meaning on Docker and Kubernetes) or target-specific.
  */
 import { z } from "zod";
+import { SPLIT_RULES, splitWords } from "./shellwords";
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -150,6 +151,25 @@ export const scalingSchema = z
         ...typedSoFar,
     });
 
+/**
+ * A command line: a list of words, or one string split into words as Compose
+ * splits a string `command` or `entrypoint` (shellwords.ts: quotes and `\`
+ * group words, nothing is expanded, no shell runs it). The value is always the
+ * list of words.
+ */
+const commandLine = z.preprocess(
+    (v, ctx) => {
+        if (typeof v !== "string") return v;
+        const r = splitWords(v);
+        if ("words" in r) return r.words;
+        ctx.issues.push({ code: "custom", message: `${r.error}; ${SPLIT_RULES}`, input: v });
+        return v;
+    },
+    z.array(z.string(), {
+        error: (iss) => (iss.code === "invalid_type" ? 'a list of words such as ["npm", "start"], or one string that is split into words as Compose splits it ("npm start")' : undefined),
+    }),
+) as unknown as z.ZodType<string[], string | string[]>;
+
 const capabilityName = z.string().regex(/^[A-Z_]+$/, "a capability name such as NET_BIND_SERVICE");
 
 /** Docker's default capability set (moby's oci/caps defaults), which baseCapabilities "default" starts from. */
@@ -186,10 +206,20 @@ export const serviceSchema = z
         image: imageRef.optional(),
         /** Portable. Build the image from a Dockerfile in this folder (relative to the program). */
         build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().optional() }).optional(),
-        /** Portable. Replaces the image's entrypoint. */
-        command: z.array(z.string()).optional(),
-        /** Portable. Replaces the image's cmd. */
-        args: z.array(z.string()).optional(),
+        /**
+         * Portable. Replaces the image's entrypoint (Compose's `entrypoint`;
+         * Kubernetes' `command`). A list of words, or one string split into
+         * words as Compose splits it, with no shell (see splitWords).
+         * @default the image's entrypoint
+         */
+        command: commandLine.optional(),
+        /**
+         * Portable. Replaces the image's cmd (Compose's `command`; Kubernetes'
+         * `args`). A list of words, or one string split into words as Compose
+         * splits it, with no shell (see splitWords).
+         * @default the image's cmd
+         */
+        args: commandLine.optional(),
         /** Portable. */
         workingDir: z.string().startsWith("/", "an absolute path").optional(),
         /** Portable. Plain environment variables (never secrets). @default {} */

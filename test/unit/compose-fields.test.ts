@@ -104,3 +104,74 @@ describe("capabilities", () => {
         expect(n.message).toMatch(/app\.services\.app\.security\.dropCapabilities\[0\]: a capability name such as NET_BIND_SERVICE/);
     });
 });
+
+describe("a command given as one string", () => {
+    // Each string and the words that Compose (compose-go, through go-shellwords
+    // v1.0.12, no shell) makes of it: recorded by running that parser.
+    const composeSplits: [string, string[]][] = [
+        ["npm run start-watch", ["npm", "run", "start-watch"]],
+        ["--transaction-isolation=READ-COMMITTED --binlog-format=ROW", ["--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW"]],
+        [
+            `/bin/bash -c "envsubst < /tmp/nginx.conf > /etc/nginx/conf.d/default.conf && nginx -g 'daemon off;'"`,
+            ["/bin/bash", "-c", "envsubst < /tmp/nginx.conf > /etc/nginx/conf.d/default.conf && nginx -g 'daemon off;'"],
+        ],
+        ["echo 'it''s'", ["echo", "its"]],
+        [`echo "a\\"b" 'c\\d'`, ["echo", 'a"b', "c\\d"]],
+        [`printf "%s\\n" x`, ["printf", "%sn", "x"]],
+        ["a  b\\ c ''", ["a", "b c", ""]],
+        ["echo $HOME ${X:-y}", ["echo", "$HOME", "${X:-y}"]],
+        ["echo $(date) `id`", ["echo", "$(date)", "`id`"]],
+        ["echo $(a b)", ["echo", "$(a b)"]],
+        ["a\n  b\tc", ["a", "b", "c"]],
+        ['say ""', ["say", ""]],
+        ['a"b c"d', ["ab cd"]],
+        [`echo 'a "b" c'`, ["echo", 'a "b" c']],
+        [`echo "a 'b' c"`, ["echo", "a 'b' c"]],
+        ["echo `a b` c", ["echo", "`a b`", "c"]],
+        ["echo \\$x \\'y", ["echo", "$x", "'y"]],
+        ["é ü\\ ß", ["é", "ü ß"]],
+        ["echo 'a\\'", ["echo", "a\\"]],
+        ['x "$(y)"', ["x", "$(y)"]],
+        ['echo "`"', ["echo", "`"]],
+        ["a#b # c", ["a#b", "#", "c"]],
+        ["echo a) b)", ["echo", "a) b)"]],
+    ];
+
+    it.each(composeSplits)("splits %j as Compose does, on both targets", async (line, words) => {
+        const d = await render(one({ command: line, args: line }), dockerCfg);
+        expect(d.byName("demo-app-0").inputs.entrypoints).toEqual(words);
+        expect(d.byName("demo-app-0").inputs.command).toEqual(words);
+        const k = await render(one({ command: line, args: line }), k8sCfg);
+        const c = k.byName("demo-app-deployment").inputs.spec.template.spec.containers[0];
+        expect([c.command, c.args]).toEqual([words, words]);
+    });
+
+    it("leaves a list of words as it is", async () => {
+        const words = ["sh", "-c", "echo 'a b' && exit 3"];
+        expect((await render(one({ args: words }), dockerCfg)).byName("demo-app-0").inputs.command).toEqual(words);
+    });
+
+    it.each([
+        ['echo "abc', 'a " quote is not closed'],
+        ["it's", "a ' quote is not closed"],
+        ["echo \\", "it ends with a lone \\"],
+        ["echo (a)", 'a "(" outside quotes that does not start "$("'],
+        ["$(a (b))", 'a "(" outside quotes that does not start "$("'],
+        ["echo a)", 'a "$(" or ")" outside quotes is not closed'],
+        ["echo a && echo b", '"&" outside quotes at character 8: Compose would keep only the words before it and silently drop the rest'],
+        ["echo a; b", '";" outside quotes at character 7'],
+        ["x | y", '"|" outside quotes at character 3'],
+        ["x > f", '">" outside quotes at character 3'],
+        ["2>&1 x", '">" outside quotes at character 2'],
+        ["   ", "no words"],
+    ])("refuses %j, saying why and what works", async (line, why) => {
+        const e = await refusal(one({ command: line }), dockerCfg);
+        expect(e.message).toContain(`app.services.app.command: ${why}`);
+        expect(e.message).toContain(`a string is split into words as Compose splits it (spaces separate words; '...', "..." and \\ keep them together) and no shell runs it: to run it through a shell, write ["sh", "-c", "<the line>"]`);
+    });
+
+    it("says what is accepted for a command of another type", async () => {
+        const e = await refusal(one({ args: 42 }), dockerCfg);
+        expect(e.message).toContain(`app.services.app.args: a list of words such as ["npm", "start"], or one string that is split into words as Compose splits it ("npm start")`);
+    });
+});
