@@ -56,6 +56,8 @@ describe("restart policies", () => {
         expect(r.byName("demo-app-deployment").inputs.spec.template.spec.restartPolicy).toBe("Always");
         const d = await render(one({ restart: "always" }), { ...dockerCfg, services: { app: { restart: "unless-stopped" } } });
         expect(d.byName("demo-app-0").inputs.restart).toBe("unless-stopped");
+        const e = await refusal(one({ restart: "always" }), { ...k8sCfg, services: { app: { restart: "on-failure" } } });
+        expect(e.message).toMatch(/berth:services\.app\.restart: "on-failure" cannot be honoured on Kubernetes: .*; use "always" or "unless-stopped"$/m);
     });
 
     it("names what is accepted for a policy it does not know", async () => {
