@@ -9,7 +9,7 @@ import { contextHash } from "./images";
 import { Manifest, manifestOf } from "./manifest";
 import { dockerTarget } from "./docker";
 import { kubernetesTarget } from "./kubernetes";
-import { AppInput, NetworkSpec, VolumeSpec } from "./spec";
+import { AppInput, NetworkSpec, VolumeSpec, own } from "./spec";
 import { DeployContext, ResolvedService, Target } from "./target";
 import { validate, volumeWithOverrides, withOverrides } from "./validate";
 
@@ -64,7 +64,7 @@ function plan(args: AppArgs): { ctx: DeployContext; manifest: Manifest } {
     const { app, stack } = validate(stackName, args.spec, args.config);
     const services: Record<string, ResolvedService> = {};
     for (const [svcName, svc] of Object.entries(app.services)) {
-        services[svcName] = { ...withOverrides(svc, stack.services[svcName]), name: svcName };
+        services[svcName] = { ...withOverrides(svc, own(stack.services, svcName)), name: svcName };
     }
     const ctx: DeployContext = {
         project: pulumi.getProject(),
@@ -72,7 +72,7 @@ function plan(args: AppArgs): { ctx: DeployContext; manifest: Manifest } {
         config: stack,
         services,
         networks: { default: { internal: false }, ...app.networks },
-        volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, volumeWithOverrides(spec, stack.volumes[v])])),
+        volumes: Object.fromEntries(Object.entries(app.volumes).map(([v, spec]) => [v, volumeWithOverrides(spec, own(stack.volumes, v))])),
     };
     const manifest = manifestOf(stack.target, ctx, (s) => {
         const b = services[s].build;
@@ -123,7 +123,7 @@ export class App extends pulumi.ComponentResource {
         // Services in dependency order (validation guarantees a DAG).
         const built: Record<string, Service> = {};
         const build = (svcName: string): Service => {
-            if (built[svcName]) return built[svcName];
+            if (Object.hasOwn(built, svcName)) return built[svcName];
             const svc = services[svcName];
             const deps = Object.keys(svc.dependsOn).map(build);
             built[svcName] = new Service(`${name}-${svcName}`, { service: svc, target, dependsOn: deps }, { parent: this });

@@ -6,6 +6,12 @@
 import { z } from "zod";
 import { SPLIT_RULES, splitWords } from "./shellwords";
 
+/**
+ * An environment variable's name (env, secrets, and a stack's env overrides).
+ * (`__proto__` fits the pattern; validate.ts refuses it as a key anywhere.)
+ */
+export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name");
+
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -223,9 +229,9 @@ export const serviceSchema = z
         /** Portable. */
         workingDir: z.string().startsWith("/", "an absolute path").optional(),
         /** Portable. Plain environment variables (never secrets). @default {} */
-        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), z.string()).default({}),
+        env: z.record(envName, z.string()).default({}),
         /** Portable. Secret values by env var / file name. @default {} */
-        secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), secretSchema).default({}),
+        secrets: z.record(envName, secretSchema).default({}),
         /** Portable. @default [] */
         ports: z.array(portSchema).default([]),
         /** Portable. Readiness gates traffic and dependents; liveness restarts (Kubernetes only, see README); startup delays both. */
@@ -355,6 +361,14 @@ export function typedField<K extends keyof typeof serviceSchema.shape>(svc: unkn
 }
 export const isDnsName = (n: unknown) => dnsName.safeParse(n).success;
 
+/**
+ * `record[key]` when the record itself has that key: a name such as
+ * `constructor` or `toString` is a valid service, volume or env name, and must
+ * never find what every JavaScript object inherits.
+ */
+export const own = <T>(record: Record<string, T> | undefined, key: string): T | undefined =>
+    record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+
 /** Rules that span fields: every name a service uses must be declared, and start order must be a DAG. */
 export const appSchema = z
     .strictObject({
@@ -382,7 +396,7 @@ export const appSchema = z
                 });
                 field(name, "volumes")?.forEach((m, i) => {
                     if (!declaredVolumes || !isDnsName(m.volume)) return;
-                    if (!(m.volume in declaredVolumes)) {
+                    if (!Object.hasOwn(declaredVolumes, m.volume)) {
                         ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is not declared in volumes (declared: ${Object.keys(declaredVolumes).join(", ") || "none"})` });
                     } else if (declaredVolumes[m.volume].perReplica) {
                         const other = Object.keys(services).find((o) => o !== name && field(o, "volumes")?.some((x) => x.volume === m.volume));
@@ -393,7 +407,7 @@ export const appSchema = z
                 });
                 const dependsOn = field(name, "dependsOn") ?? {};
                 for (const dep of Object.keys(dependsOn)) {
-                    if (!(dep in services)) {
+                    if (!Object.hasOwn(services, dep)) {
                         ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `unknown service "${dep}" (services: ${Object.keys(services).join(", ")})` });
                     } else if (dependsOn[dep] === "healthy") {
                         const health = field(dep, "health");
@@ -433,7 +447,7 @@ export const appSchema = z
             // Start order must be acyclic.
             const state = new Map<string, "visiting" | "done">();
             const visit = (name: string, trail: string[]): void => {
-                if (state.get(name) === "done" || !(name in services)) return;
+                if (state.get(name) === "done" || !Object.hasOwn(services, name)) return;
                 if (state.get(name) === "visiting") {
                     ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn"], message: `dependency cycle: ${[...trail, name].join(" -> ")}` });
                     return;

@@ -4,7 +4,7 @@
  * before any resource is registered.
  */
 import { z } from "zod";
-import { resourcesSchema, restartPolicy, scalingSchema, typedSoFar, volumeSchema } from "./spec";
+import { envName, resourcesSchema, restartPolicy, scalingSchema, typedSoFar, volumeSchema } from "./spec";
 
 const dnsName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a lowercase DNS label");
 
@@ -33,7 +33,7 @@ export const kubernetesConfigSchema = z.strictObject({
 export const serviceOverrideSchema = z.strictObject({
     replicas: z.int().min(0, "0 or more").max(100, "at most 100").optional(),
     /** Env vars added to (or replacing) the service's own. */
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name"), z.string()).optional(),
+    env: z.record(envName, z.string()).optional(),
     resources: resourcesSchema.optional(),
     scaling: scalingSchema.optional(),
     /** The service's restart policy on this stack (see the app's services.<name>.restart). @default the app's */

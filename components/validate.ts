@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppInput, AppSpec, KUBERNETES_RESTART, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
+import { AppInput, AppSpec, KUBERNETES_RESTART, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -81,6 +81,21 @@ export function readBerthConfig(all: Record<string, string> = pulumi.runtime.all
     return out;
 }
 
+/**
+ * Keys named `__proto__` (from JSON, as stack config arrives): as a key of a
+ * JavaScript object it would set the object's prototype, so the schema never
+ * sees it and the entry (an env var, say) would vanish without a word.
+ */
+function reservedKeys(prefix: string, value: unknown, path = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((v, i) => reservedKeys(prefix, v, `${path}[${i}]`));
+    if (!isRecord(value)) return [];
+    return Object.keys(value).flatMap((k) =>
+        k === "__proto__"
+            ? [`${prefix}${path}["__proto__"]: __proto__ is reserved (JavaScript would drop it as a key); use another name`]
+            : reservedKeys(prefix, value[k], `${path}.${k}`),
+    );
+}
+
 export interface ValidatedInput {
     readonly app: AppSpec;
     readonly stack: StackConfig;
@@ -105,6 +120,7 @@ export function validate(
     // partly refused input, and the checks below read only typed fields.
     const appResult = parseAll(appSchema, appInput);
     problems.push(...describe("app", appResult.issues));
+    problems.push(...reservedKeys("app", appInput), ...reservedKeys("berth:", rawConfig).map((p) => p.replace(/^berth:\./, "berth:")));
 
     // Secret keys live in the berth namespace beside the stack settings.
     const secretKeys = new Set<string>();
@@ -125,7 +141,7 @@ export function validate(
     problems.push(...describe("berth:", stackResult.issues).map((p) => p.replace(/^berth:\./, "berth:")));
 
     for (const key of secretKeys) {
-        if (!(key in rawConfig)) {
+        if (!Object.hasOwn(rawConfig, key)) {
             problems.push(`berth:${key}: not set; a service reads it as a secret (set it with: pulumi config set --secret berth:${key} --stack ${stackName})`);
         } else if (!isSecret(`berth:${key}`)) {
             problems.push(`berth:${key}: is plain text in config; secrets must be set with --secret (pulumi config set --secret berth:${key} --stack ${stackName})`);
@@ -137,7 +153,7 @@ export function validate(
         // The app's services by accepted name, each field read only where it is typed.
         const rawServices: Record<string, unknown> = isRecord(appInput?.services) ? appInput.services : {};
         const serviceNames = Object.keys(rawServices).filter(isDnsName);
-        const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(rawServices[name], key);
+        const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(own(rawServices, name), key);
         if (stack.target === "kubernetes" && !stack.kubernetes?.registry) {
             for (const name of serviceNames) {
                 const build = field(name, "build");
@@ -154,7 +170,7 @@ export function validate(
             const secrets = field(name, "secrets") ?? {};
             if (o.env) {
                 for (const k of Object.keys(o.env)) {
-                    if (k in secrets) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
+                    if (Object.hasOwn(secrets, k)) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
                 }
             }
             if (o.replicas !== undefined && (o.scaling ?? field(name, "scaling"))) {
@@ -163,7 +179,7 @@ export function validate(
         }
         if (stack.target === "kubernetes") {
             for (const name of serviceNames) {
-                const fromStack = stack.services[name]?.restart;
+                const fromStack = own(stack.services, name)?.restart;
                 const restart = fromStack ?? field(name, "restart");
                 if (restart !== undefined && !(KUBERNETES_RESTART as readonly string[]).includes(restart)) {
                     problems.push(
@@ -178,7 +194,7 @@ export function validate(
         const rawVolumes: Record<string, unknown> = isRecord(appInput?.volumes) ? appInput.volumes : {};
         const appVolume = (v: string) => (isDnsName(v) ? parseAll(volumeSchema, rawVolumes[v]).data : undefined);
         for (const name of serviceNames) {
-            const o = stack.services[name] ?? {};
+            const o = own(stack.services, name) ?? {};
             const scaling = o.scaling ?? field(name, "scaling");
             const replicas = o.replicas ?? field(name, "replicas");
             const most = scaling ? scaling.max : replicas;
@@ -186,9 +202,9 @@ export function validate(
             const at = scaling ? `${where(o.scaling !== undefined)}.scaling.max` : `${where(o.replicas !== undefined)}.replicas`;
             if (most === undefined || most <= 1) continue;
             for (const m of field(name, "volumes") ?? []) {
-                const spec = m.volume in rawVolumes ? appVolume(m.volume) : undefined;
+                const spec = Object.hasOwn(rawVolumes, m.volume) ? appVolume(m.volume) : undefined;
                 if (!spec) continue;
-                const vol = volumeWithOverrides(spec, stack.volumes[m.volume]);
+                const vol = volumeWithOverrides(spec, own(stack.volumes, m.volume));
                 if (!vol.perReplica && vol.access === "ReadWriteOnce") {
                     problems.push(
                         `${at}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
@@ -197,7 +213,7 @@ export function validate(
             }
         }
         for (const name of Object.keys(stack.volumes)) {
-            if (!(name in rawVolumes)) {
+            if (!Object.hasOwn(rawVolumes, name)) {
                 problems.push(`berth:volumes.${name}: unknown volume (volumes: ${Object.keys(rawVolumes).join(", ") || "none"})`);
             }
         }
