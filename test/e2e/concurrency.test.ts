@@ -14,7 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchOfProgram, newStack, progress, requirePortFree, requireTool, run, teardownDocker } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const STACK = `e2e-concurrency-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -75,16 +75,7 @@ describe("concurrent runs on one stack", () => {
     const lockDir = path.join(state, "locks/organization/berth", STACK);
 
     beforeAll(async () => {
-        requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one (Debian: apt-get install docker.io)");
-        const version = require("@pulumi/docker/package.json").pulumi.version as string;
-        requireTool(
-            `the pulumi-resource-docker ${version} plugin`,
-            () => {
-                const plugins = JSON.parse(run("pulumi", ["plugin", "ls", "--json"], berthEnv())) as { name: string; version: string; kind: string }[];
-                if (!plugins.some((p) => p.kind === "resource" && p.name === "docker" && p.version === version)) throw new Error("not in `pulumi plugin ls`");
-            },
-            "npm run setup builds it from the archives in BERTH_OFFLINE_SRC (CI: ../shared/offline-src), or downloads it where get.pulumi.com answers",
-        );
+        requireDockerTarget();
         requireTool("the base image berth/debian:bookworm", () => run("docker", ["image", "inspect", "berth/debian:bookworm"]), "npm run setup builds it");
         requirePortFree(E2E_PUBLISH_PORT);
         s = await newStack(STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" } }, {}, branch);

@@ -18,7 +18,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../components/summary";
 import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, berthEnv, branchPublishingE2ePort, builtImages, newStack, progress, requirePortFree, requireTool, run, teardownDocker, until, load } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker, until, load } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -60,16 +60,7 @@ describe("docker target: dev stack on the local engine", () => {
     const up = (label: string) => s.stack.up({ onOutput: progress(label) });
 
     beforeAll(async () => {
-        requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one (Debian: apt-get install docker.io)");
-        const version = require("@pulumi/docker/package.json").pulumi.version as string;
-        requireTool(
-            `the pulumi-resource-docker ${version} plugin`,
-            () => {
-                const plugins = JSON.parse(run("pulumi", ["plugin", "ls", "--json"], berthEnv())) as { name: string; version: string; kind: string }[];
-                if (!plugins.some((p) => p.kind === "resource" && p.name === "docker" && p.version === version)) throw new Error("not in `pulumi plugin ls`");
-            },
-            "npm run setup builds it from the archives in BERTH_OFFLINE_SRC (CI: ../shared/offline-src), or downloads it where get.pulumi.com answers",
-        );
+        requireDockerTarget();
         requirePortFree(E2E_PUBLISH_PORT);
         expect([...containers().map((c) => c.Name), ...dockerNames("network"), ...dockerNames("volume")]).toEqual([]);
         s = await newStack(STACK, { target: "docker", docker: { publishAddress: "127.0.0.1" }, services: {} }, { dbPassword: password }, branch);

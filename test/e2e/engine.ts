@@ -35,6 +35,20 @@ export function requireTool(what: string, check: () => unknown, hint: string): v
     }
 }
 
+/** What a Docker e2e stack needs: a Docker engine and the pulumi-resource-docker plugin at the SDK's version (fails, never skips). */
+export function requireDockerTarget(): void {
+    requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one (Debian: apt-get install docker.io)");
+    const version = require("@pulumi/docker/package.json").pulumi.version as string;
+    requireTool(
+        `the pulumi-resource-docker ${version} plugin`,
+        () => {
+            const plugins = JSON.parse(run("pulumi", ["plugin", "ls", "--json"], berthEnv())) as { name: string; version: string; kind: string }[];
+            if (!plugins.some((p) => p.kind === "resource" && p.name === "docker" && p.version === version)) throw new Error("not in `pulumi plugin ls`");
+        },
+        "npm run setup builds it from the archives in BERTH_OFFLINE_SRC (CI: ../shared/offline-src), or downloads it where get.pulumi.com answers",
+    );
+}
+
 export function run(cmd: string, args: string[], env: Record<string, string> = process.env as Record<string, string>): string {
     return execFileSync(cmd, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 }
