@@ -14,6 +14,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+// A dependency of @pulumi/pulumi, so present wherever the program runs.
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
 import { contextHash, registryRepository } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, DOCKER_DEFAULT_CAPABILITIES, NetworkSpec, VolumeSpec } from "./spec";
@@ -76,6 +81,66 @@ export function waitForCommand(host: string, port: number): string[] {
     return ["bash", "-c", 'until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do echo "waiting for $1:$2"; sleep 1; done', "wait-for", host, String(port)];
 }
 
+/**
+ * Where the stack's cluster is, as far as its kubeconfig tells (read at
+ * program time, so a preview decides it too): the API server of the context
+ * the provider uses (berth:kubernetes.context, else the kubeconfig's
+ * current-context) in the kubeconfig the provider reads
+ * (berth:kubernetes.kubeconfig, a path or the file's contents; else
+ * $KUBECONFIG, merged as kubectl merges it; else ~/.kube/config).
+ */
+export type ClusterLocation = { server: string; local: boolean } | { unknown: string };
+
+export function clusterLocation(kubeconfig: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterLocation {
+    const home = (p: string) => (p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p);
+    const docs: { from: string; text: string }[] = [];
+    if (kubeconfig !== undefined && /\n/.test(kubeconfig)) docs.push({ from: "berth:kubernetes.kubeconfig", text: kubeconfig });
+    else {
+        const files = kubeconfig !== undefined ? [home(kubeconfig)] : env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter).filter(Boolean) : [path.join(os.homedir(), ".kube", "config")];
+        for (const f of files) {
+            try {
+                docs.push({ from: f, text: fs.readFileSync(f, "utf8") });
+            } catch {
+                // kubectl skips a missing file of $KUBECONFIG's list
+            }
+        }
+        if (docs.length === 0) return { unknown: `no kubeconfig file at ${files.join(path.delimiter)}` };
+    }
+    // Merged as kubectl merges: the first file to set a current-context or to name a context or cluster wins.
+    let current: string | undefined;
+    const contexts = new Map<string, string | undefined>();
+    const clusters = new Map<string, string | undefined>();
+    for (const d of docs) {
+        let doc: any;
+        try {
+            doc = yaml.load(d.text);
+        } catch (e) {
+            return { unknown: `${d.from} is not YAML: ${(e as Error).message.split("\n")[0]}` };
+        }
+        if (!doc || typeof doc !== "object") continue;
+        if (!current && typeof doc["current-context"] === "string" && doc["current-context"]) current = doc["current-context"];
+        for (const c of Array.isArray(doc.contexts) ? doc.contexts : []) if (c?.name && !contexts.has(c.name)) contexts.set(c.name, c.context?.cluster);
+        for (const c of Array.isArray(doc.clusters) ? doc.clusters : []) if (c?.name && !clusters.has(c.name)) clusters.set(c.name, c.cluster?.server);
+    }
+    const from = docs.map((d) => d.from).join(path.delimiter);
+    const name = context ?? current;
+    if (!name) return { unknown: `${from} has no current-context and berth:kubernetes.context is not set` };
+    if (!contexts.has(name)) return { unknown: `context ${name} is not in ${from}` };
+    const cluster = contexts.get(name);
+    const server = cluster !== undefined ? clusters.get(cluster) : undefined;
+    if (typeof server !== "string") return { unknown: `context ${name} in ${from} names no cluster with a server` };
+    let host: string;
+    try {
+        host = new URL(server).hostname.replace(/^\[(.*)\]$/, "$1");
+    } catch {
+        return { unknown: `the server of context ${name} (${server}) is not a URL` };
+    }
+    return { server, local: host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host) };
+}
+
+/** An address as the host of a URL: an IPv6 address in brackets. */
+const urlHost = (address: string) => (address.includes(":") ? `[${address}]` : address);
+
 export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
     const kc = ctx.config.kubernetes!;
     const ns = kc.namespace;
@@ -123,6 +188,20 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
         },
         { parent: app, ...base },
     );
+
+    /**
+     * The host of a NodePort URL: berth:kubernetes.nodeAddress, else 127.0.0.1
+     * for a cluster on this machine; undefined (with the reason) otherwise.
+     * Read once, when a NodePort service needs it.
+     */
+    let nodeHost: { host?: string; why?: string } | undefined;
+    const nodePortHost = () =>
+        (nodeHost ??= (() => {
+            if (kc.nodeAddress) return { host: kc.nodeAddress };
+            const where = clusterLocation(kc.kubeconfig, kc.context);
+            if ("unknown" in where) return { why: `berth cannot tell whether the cluster is on this machine (${where.unknown})` };
+            return where.local ? { host: "127.0.0.1" } : { why: `the cluster's API server (${where.server}) is not on this machine` };
+        })());
 
     const pvcs: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
     /** The provider of the image builds, made with the first built service. */
@@ -331,7 +410,12 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 const service = new k8s.core.v1.Service(
                     `${appName}-${svc.name}-service`,
                     {
-                        metadata: meta(svc.name, labels),
+                        // The provider's await for a LoadBalancer Service waits for
+                        // status.loadBalancer.ingress, which a cluster without a
+                        // load-balancer controller never sets (the up failed after
+                        // 10 minutes). The workload's rollout is awaited instead, and
+                        // the address is read once it is done (below).
+                        metadata: { ...meta(svc.name, labels), ...(type === "LoadBalancer" ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
                         spec: {
                             type,
                             selector: labels,
@@ -376,10 +460,29 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                             { parent, ...base },
                         );
                     }
-                    url =
-                        type === "NodePort"
-                            ? service.spec.ports.apply((ps) => `http://127.0.0.1:${ps[0].nodePort}`)
-                            : pulumi.output(`http://${svc.name}.${ns}.svc.cluster.local:${pub.publish}`);
+                    // A name only the cluster resolves (scripts/lib.sh's report_url says so).
+                    const internal = `http://${svc.name}.${ns}.svc.cluster.local:${pub.publish}`;
+                    if (kc.ingressHost) url = pulumi.output(`http://${kc.ingressHost}/`);
+                    else if (type === "NodePort") {
+                        const { host, why } = nodePortHost();
+                        const i = svc.ports.indexOf(pub);
+                        if (host) url = service.spec.ports.apply((ps) => `http://${urlHost(host)}:${ps[i].nodePort}`);
+                        else
+                            pulumi.log.warn(
+                                `service ${svc.name}: no URL output: ${why}, so its NodePort is not reached on 127.0.0.1; set berth:kubernetes.nodeAddress to the address users reach the cluster's nodes on`,
+                            );
+                    } else if (type === "LoadBalancer") {
+                        // The Service as it is once the workload has rolled out: the
+                        // address a load-balancer controller gave it by then, if any
+                        // (a later up reads it again). At a preview of a new Service
+                        // the read is skipped and the internal name stands.
+                        const live = k8s.core.v1.Service.get(`${appName}-${svc.name}-service-status`, service.id, { parent, provider, dependsOn: [workload] });
+                        url = live.status.apply((st) => {
+                            const ing = st?.loadBalancer?.ingress?.[0];
+                            const address = ing?.ip || ing?.hostname;
+                            return address ? `http://${urlHost(address)}:${pub.publish}` : internal;
+                        });
+                    } else url = pulumi.output(internal);
                 }
             }
 

@@ -24,6 +24,20 @@ export const kubernetesConfigSchema = z.strictObject({
     namespace: dnsName,
     /** How published ports are exposed. @default "NodePort" */
     serviceType: z.enum(["NodePort", "LoadBalancer", "ClusterIP"]).default("NodePort"),
+    /**
+     * The address users reach the cluster's nodes on (an IP address or a DNS
+     * host name): the host of a NodePort service's URL output. Unset, the host
+     * is 127.0.0.1 when the kubeconfig's server for the stack's context is this
+     * machine (127.0.0.1, localhost or ::1), and otherwise there is no URL
+     * output (with a warning naming this key).
+     * @default 127.0.0.1 for a cluster on this machine, else none
+     */
+    nodeAddress: z
+        .string()
+        .refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success || /^(?=.{1,253}$)(?!(.*\.)?\d+$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(s), {
+            message: 'the address users reach the cluster\'s nodes on: an IPv4 or IPv6 address or a lowercase DNS host name, without scheme or port (e.g. "203.0.113.10" or "nodes.example.com")',
+        })
+        .optional(),
     /** Also create an Ingress for published http ports with this host. @default none */
     ingressHost: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "a DNS host name").optional(),
     /** Registry that built images are referenced from, e.g. "127.0.0.1:5000". */

@@ -4,6 +4,7 @@
  * a transformation on the App, which applies to every child).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { App } from "../../components/app";
 import { AppInput } from "../../components/spec";
 
@@ -37,7 +38,15 @@ async function settle(count: () => number): Promise<void> {
 export async function render(
     spec: AppInput,
     config: Record<string, unknown>,
-    opts: { stack?: string; secrets?: Record<string, string>; previousOutputs?: Record<string, unknown> } = {},
+    opts: {
+        stack?: string;
+        secrets?: Record<string, string>;
+        previousOutputs?: Record<string, unknown>;
+        /** $KUBECONFIG while rendering. @default a kubeconfig of the local cluster (fixtures/kubeconfig-local.yaml) */
+        kubeconfigEnv?: string;
+        /** What a load-balancer controller gave the Services (status.loadBalancer.ingress). @default none */
+        loadBalancerIngress?: { ip?: string; hostname?: string }[];
+    } = {},
 ): Promise<Rendered> {
     const stack = opts.stack ?? "test";
     const resources: Recorded[] = [];
@@ -59,6 +68,8 @@ export async function render(
                 }
                 if (args.type === "kubernetes:core/v1:Service") {
                     state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
+                    // A read of the live Service (args.id set) has no inputs: what the cluster reports.
+                    state.status = { loadBalancer: opts.loadBalancerIngress ? { ingress: opts.loadBalancerIngress } : {} };
                 }
                 return { id: `${args.name}-id`, state };
             },
@@ -88,6 +99,8 @@ export async function render(
         return undefined;
     };
     const outputs: Record<string, unknown> = {};
+    const kubeconfigEnv = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = opts.kubeconfigEnv ?? path.join(__dirname, "fixtures", "kubeconfig-local.yaml");
     try {
         let app: App;
         try {
@@ -102,6 +115,8 @@ export async function render(
         await settle(() => resources.length);
     } finally {
         (pulumi.log as any).warn = origWarn;
+        if (kubeconfigEnv === undefined) delete process.env.KUBECONFIG;
+        else process.env.KUBECONFIG = kubeconfigEnv;
     }
     return {
         resources,
