@@ -72,6 +72,14 @@ function cpus(q: string | undefined): string | undefined {
     return q.endsWith("m") ? String(Number(q.slice(0, -1)) / 1000) : q;
 }
 
+/**
+ * A request path as HAProxy's configuration reads it: the characters it would
+ * take as quoting (`"`, `'`: a fatal error, the load balancer never starts),
+ * an escape (`\`, silently dropped) or a comment (`#`, the rest of the path
+ * silently dropped) are percent-encoded, as they are on the wire.
+ */
+export const haproxyPath = (path: string) => path.replace(/["'\\#]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function haproxyConfig(svc: ResolvedService): string {
     const lines = [
         "global",
@@ -99,7 +107,7 @@ export function haproxyConfig(svc: ResolvedService): string {
         "  hold obsolete 1s",
     ];
     for (const p of svc.ports.filter((x) => x.publish !== undefined)) {
-        const check = svc.health.readiness?.http ? `option httpchk GET ${svc.health.readiness.http.path}` : "";
+        const check = svc.health.readiness?.http ? `option httpchk GET ${haproxyPath(svc.health.readiness.http.path)}` : "";
         lines.push(
             `frontend f${p.publish}`,
             `  bind *:${p.publish}`,

@@ -125,4 +125,37 @@ describe("the generated HAProxy load balancer, run in front of replicas", () => 
         const after = await send(40, (s) => s.size === 2);
         expect([...after.seen].sort()).toEqual([`${NET}-web-2`, `${NET}-web-3`]);
     });
+    it("checks a health path holding HAProxy's own syntax (quotes, backslash, #) as that path, percent-encoded", async () => {
+        const PORT2 = PORT + 1;
+        requirePortFree(PORT2);
+        const path = `/he"al'th#x\\y`;
+        const onTheWire = "/he%22al%27th%23x%5Cy"; // the path as an HTTP request line carries it
+        // A replica of service "odd" that is healthy only for that exact request path; / answers its hostname.
+        haproxy(
+            `${NET}-odd-1`,
+            [
+                "defaults", "  mode http", "  timeout connect 2s", "  timeout client 10s", "  timeout server 10s",
+                "frontend f", "  bind *:8080",
+                `  http-request return status 200 content-type text/plain string ok if { path ${onTheWire} }`,
+                '  http-request return status 200 content-type text/plain lf-string "%[hostname]" if { path / }',
+                "  http-request return status 503",
+                "",
+            ].join("\n"),
+            ["--network-alias", "odd"],
+        );
+        const odd = { ...svc, name: "odd", ports: [{ port: 8080, publish: PORT2, protocol: "tcp" }], health: { readiness: { ...svc.health.readiness!, http: { path, port: 8080 } } } } as ResolvedService;
+        // Unencoded, HAProxy refuses the quotes and never starts; a path cut at # or \ fails the check and no server is up (503).
+        haproxy(`${NET}-odd-lb`, haproxyConfig(odd), ["-p", `127.0.0.1:${PORT2}:${PORT2}`]);
+        let last = "";
+        for (let i = 0; i < 100 && last !== `${NET}-odd-1`; i++) {
+            try {
+                const res = await fetch(`http://127.0.0.1:${PORT2}/`, { signal: AbortSignal.timeout(3000) });
+                last = res.status === 200 ? (await res.text()).trim() : `HTTP ${res.status}`;
+            } catch (e) {
+                last = (e as Error).message;
+            }
+            if (last !== `${NET}-odd-1`) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(last, `the load balancer with check path ${JSON.stringify(path)}: ${run("docker", ["logs", "--tail", "5", `${NET}-odd-lb`])}`).toBe(`${NET}-odd-1`);
+    });
 });
