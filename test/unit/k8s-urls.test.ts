@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { clusterLocation } from "../../components/kubernetes";
 import { demo } from "../../services/demo";
 import { render } from "./harness";
@@ -13,6 +13,7 @@ const k8s = (extra: Record<string, unknown> = {}) => ({ target: "kubernetes", ku
 const NODE_ADDRESS_WARNING = /^service web: no URL output: .*; set berth:kubernetes\.nodeAddress to the address users reach the cluster's nodes on$/;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "berth-kubeconfig-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** A kubeconfig with one context per server, the first current. */
 function kubeconfig(file: string, servers: Record<string, string>): string {
     const names = Object.keys(servers);

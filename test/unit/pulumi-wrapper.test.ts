@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const WRAPPER = path.resolve(__dirname, "../../scripts/bin/pulumi");
 const fake = fs.mkdtempSync(path.join(os.tmpdir(), "berth-fake-pulumi-"));
@@ -15,6 +15,8 @@ function passphraseFor(args: string, selected = "staging"): string {
     const env: Record<string, string> = { PATH: process.env.PATH!, BERTH_PULUMI_BIN: fake, SELECTED: selected };
     return execFileSync("bash", [WRAPPER, ...args.split(" ")], { env, encoding: "utf8" }).trim();
 }
+
+afterAll(() => fs.rmSync(fake, { recursive: true, force: true }));
 
 describe("scripts/bin/pulumi", () => {
     it.each(["stack select --create dev", "stack select dev", "stack init dev", "stack rm --force dev", "stack init --secrets-provider passphrase dev", "up --stack dev", "up -s dev", "up --skip-preview --stack dev", "preview --stack=dev"])(
