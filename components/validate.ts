@@ -55,10 +55,18 @@ export class BerthInputError extends BerthError {
     }
 }
 
+/**
+ * One step of a key path as messages print it: `.name` for a plain name, else
+ * the key quoted (`["discovery.type"]`, `["a\\nb"]`), so that a dot cannot read
+ * as nesting and a newline cannot break the one-problem-per-line list.
+ */
+export const keyStep = (k: string | number) => (typeof k === "number" ? `[${k}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+/** A top-level `berth:` key as messages print it: plain, or quoted. */
+export const berthKey = (k: string) => `berth:${keyStep(k).replace(/^\./, "")}`;
+
 function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
     return issues.map((i) => {
-        // A key that is not a plain name (a dotted env var, say) is quoted, so that it cannot read as a nested path.
-        const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join("");
+        const path = i.path.map((p) => keyStep(typeof p === "number" ? p : String(p))).join("");
         // A bad record key (a service, env var or volume name) carries its reason one level down.
         const message = i.code === "invalid_key" ? `invalid name: ${i.issues.map((n) => n.message).join("; ")}` : i.message;
         return `${prefix}${path}: ${message}`;
@@ -92,7 +100,7 @@ function reservedKeys(prefix: string, value: unknown, path = ""): string[] {
     return Object.keys(value).flatMap((k) =>
         k === "__proto__"
             ? [`${prefix}${path}["__proto__"]: __proto__ is reserved (JavaScript would drop it as a key); use another name`]
-            : reservedKeys(prefix, value[k], `${path}.${k}`),
+            : reservedKeys(prefix, value[k], `${path}${keyStep(k)}`),
     );
 }
 
@@ -132,7 +140,7 @@ export function validate(
     for (const [k, v] of Object.entries(rawConfig)) {
         if (secretKeys.has(k)) continue;
         if (!known.includes(k)) {
-            problems.push(`berth:${k}: unknown key (accepted: ${known.map((x) => `berth:${x}`).join(", ")}, or a secret key that a service uses)`);
+            problems.push(`${berthKey(k)}: unknown key (accepted: ${known.map((x) => `berth:${x}`).join(", ")}, or a secret key that a service uses)`);
             continue;
         }
         settings[k] = v;

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serviceSchema } from "../../components/spec";
 import { serviceOverrideSchema } from "../../components/stack";
-import { BerthInputError } from "../../components/validate";
+import { BerthInputError, berthKey } from "../../components/validate";
 import { dnsLabel, envName, hostile, keyPath, prototypeName, validSpec } from "./generators";
 import { render } from "./harness";
 
@@ -167,7 +167,7 @@ const configMutations: ((spec: any, s: string) => fc.Arbitrary<{ kind: string; c
     (sp) => dnsLabel.filter((k) => !(k in (sp.volumes ?? {}))).map((k) => ({ kind: "override of an unknown volume", config: { target: "docker", volumes: { [k]: { size: "2Gi" } } }, path: `berth:volumes.${k}`, says: /unknown volume/ })),
     () => badString(/^\d+(Ki|Mi|Gi|Ti)$/).map((x) => ({ kind: "volume override size", config: { target: "docker", volumes: { vq: { size: x } } }, path: "berth:volumes.vq.size" })),
     () => fc.constantFrom("perReplica", "retain", "Size").map((k) => ({ kind: "volume override key not overridable", config: { target: "docker", volumes: { vq: { [k]: true } } }, path: "berth:volumes.vq", says: /Unrecognized key/ })),
-    () => fc.tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 20 }).filter((k) => !KNOWN.includes(k) && !prototypeName(k)), anyValue).map(([k, x]) => ({ kind: "unknown config key", config: { target: "docker", [k]: x }, path: `berth:${k}`, says: /unknown key \(accepted: berth:target, berth:docker/ })),
+    () => fc.tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 20 }).filter((k) => !KNOWN.includes(k) && !prototypeName(k)), anyValue).map(([k, x]) => ({ kind: "unknown config key", config: { target: "docker", [k]: x }, path: berthKey(k), says: /unknown key \(accepted: berth:target, berth:docker/ })),
 ];
 
 const brokenConfig: fc.Arbitrary<Broken> = validSpec.chain((spec) =>
