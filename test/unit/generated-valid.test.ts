@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Check, ServiceSpec } from "../../components/spec";
-import { hostile, hostilePath, validSpec } from "./generators";
+import { SEED, hostile, hostilePath, validSpec } from "./generators";
 import { Rendered, render } from "./harness";
 
 const docker = { target: "docker" };
@@ -74,7 +74,7 @@ describe("generated valid specs", () => {
                 const k = await render(spec, kubernetes);
                 assertKubernetes(k, spec.services as Record<string, Partial<ServiceSpec>>);
             }),
-            { numRuns: VALID_RUNS },
+            { numRuns: VALID_RUNS, seed: SEED },
         );
         const ms = Date.now() - started;
         console.log(`generated valid specs: ${generated} (${services} services), each rendered on docker and kubernetes, in ${(ms / 1000).toFixed(1)} s`);
@@ -108,7 +108,7 @@ describe("generated valid specs", () => {
                 expect(c.readinessProbe.httpGet.path).toBe(path);
                 expect(c.livenessProbe.exec.command).toEqual(liveness);
             }),
-            { numRuns: 25 },
+            { numRuns: 25, seed: SEED },
         );
         console.log(`hostile strings: ${generated} generated apps, both targets, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }, 120_000);

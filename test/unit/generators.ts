@@ -13,6 +13,13 @@ import fc from "fast-check";
 import { AppInput } from "../../components/spec";
 
 /** Names that Object.prototype already carries ("constructor") or that set a prototype ("__proto__"). */
+/**
+ * The seed of every property run: fixed, so that `npm test` checks the same
+ * generated inputs each time and a red run can be replayed; set BERTH_FC_SEED
+ * to explore other inputs (a failure prints its seed and path to replay).
+ */
+export const SEED = Number(process.env.BERTH_FC_SEED ?? 20261129);
+
 export const prototypeName = (n: string) => n in Object.prototype || n === "__proto__";
 
 /** A service, volume or network name: a DNS label, 1 to 32 characters, long ones included. */
