@@ -1,22 +1,58 @@
 /**
- * The Docker target: the one place that maps the app description to Docker
- * objects through @pulumi/docker.
+ * The Docker target's driver: the one place that maps the app description to
+ * Docker objects through @pulumi/docker, with its own settings
+ * (`berth:docker`).
  *
- *   network -> docker.Network `<project>-<stack>-<network>` (internal where asked)
- *   volume  -> docker.Volume `<project>-<stack>-<volume>` (deterministic, retained on delete by default)
+ *   network -> docker.Network `<prefix>-<network>` (internal where asked)
+ *   volume  -> docker.Volume `<prefix>-<volume>` (deterministic, retained on delete by default)
  *   service -> one docker.Container per replica (+ docker.Image for a build,
  *              + a generated HAProxy load balancer for a published port)
  *
- * Containers are autonamed, so that a stateless service's replacement starts
- * the new container (and waits until it is healthy) before it removes the
- * old one; a service with a volume is replaced stop-first instead.
+ * The prefix is `<project>-<stack>` unless `namePrefix` says otherwise (a
+ * second App in one stack needs its own). Containers are autonamed, so that a
+ * stateless service's replacement starts the new container (and waits until
+ * it is healthy) before it removes the old one; a service with a volume is
+ * replaced stop-first instead.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { contextHash, dockerVolumeName } from "./images";
+import { z } from "zod";
+import { contextHash } from "./images";
 import { Check, NetworkSpec, VolumeSpec } from "./spec";
-import { DeployContext, ResolvedService, ServiceHandle, Target, mountedBy } from "./target";
+import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
+
+/** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
+export const dockerSettings = z
+    .strictObject({
+        /** Host address that published ports bind to. @default "127.0.0.1" */
+        publishAddress: z.union([z.ipv4(), z.literal("0.0.0.0")]).default("127.0.0.1"),
+        /** Docker engine to deploy to, e.g. "ssh://me@host" or "tcp://host:2376". @default the local engine (DOCKER_HOST) */
+        host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\//, "a Docker host URL: unix://, tcp://, ssh:// or npipe://").optional(),
+        /**
+         * The start of the names of the app's volumes, networks and images. A
+         * second App in one stack needs its own (names are checked across Apps).
+         * Changing it renames the volumes: the data-safety check refuses that.
+         * @default "<project>-<stack>"
+         */
+        namePrefix: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "lowercase letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters")
+            .optional(),
+    })
+    .prefault({});
+export type DockerSettings = z.infer<typeof dockerSettings>;
+
+const namePrefix = (ctx: DeployContext<DockerSettings>) => ctx.settings.namePrefix ?? `${ctx.project}-${ctx.stack}`;
+
+/**
+ * The Docker name of a volume, `<prefix>-<volume>`, and `-<ordinal>` after
+ * it for a per-replica volume's copy: deterministic, so a later up finds
+ * retained data.
+ */
+export function dockerVolumeName(ctx: DeployContext<DockerSettings>, volume: string, ordinal?: number | string): string {
+    return `${namePrefix(ctx)}-${volume}${ordinal === undefined ? "" : `-${ordinal}`}`;
+}
 
 /** The image the generated load balancers run (HAProxy from Debian). */
 export const LB_CONTEXT = path.join(__dirname, "lb");
@@ -133,38 +169,35 @@ export function localPlatform(): string | undefined {
     return arch ? `linux/${arch}` : undefined;
 }
 
-export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
-    const dc = ctx.config.docker;
+/** A network's handle: the Docker network. A volume's: its Docker volumes, one per replica for a per-replica volume. */
+type DockerTarget = Target<docker.Network, docker.Volume[]>;
+
+function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi.ComponentResource): DockerTarget {
+    const dc = ctx.settings;
     // The engine is local unless berth:docker.host or DOCKER_HOST names one elsewhere.
     const engine = dc.host ?? process.env.DOCKER_HOST;
     const platform = !engine || engine.startsWith("unix://") ? localPlatform() : undefined;
     const provider = dc.host ? new docker.Provider(`${appName}-docker`, { host: dc.host }, { parent: app }) : undefined;
-    const prefix = `${ctx.project}-${ctx.stack}`;
+    const prefix = namePrefix(ctx);
     const labels = (extra: Record<string, string>) =>
         Object.entries({ "berth.dev/project": ctx.project, "berth.dev/stack": ctx.stack, ...extra }).map(([label, value]) => ({ label, value }));
-    const networks: Record<string, docker.Network> = {};
-    /** Per volume: one docker.Volume, or one per replica (perReplica), by ordinal. */
-    const volumes: Record<string, docker.Volume[]> = {};
     let lbImage: docker.Image | undefined;
 
     return {
-        kind: "docker",
-
         network(name: string, spec: NetworkSpec, parent) {
             const net = name.slice(appName.length + 1);
-            networks[net] = new docker.Network(
+            return new docker.Network(
                 `${name}-net`,
                 { name: `${prefix}-${net}`, driver: "bridge", internal: spec.internal, attachable: false, ipv6: false, labels: labels({ "berth.dev/network": net }) },
                 { parent, provider },
             );
-            return networks[net];
         },
 
         volume(name: string, spec: VolumeSpec, parent) {
             const vol = name.slice(appName.length + 1);
             // A per-replica volume: one for each replica of the service that mounts it.
             const ordinals = spec.perReplica ? [...Array(mountedBy(ctx, vol)?.fixedReplicas ?? 0).keys()] : [undefined];
-            volumes[vol] = ordinals.map(
+            return ordinals.map(
                 (i) =>
                     new docker.Volume(
                         i === undefined ? `${name}-vol` : `${name}-vol-${i}`,
@@ -178,7 +211,7 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
             );
         },
 
-        service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
+        service(svc: ResolvedService, { networks, volumes, dependsOn }: ServiceUses<docker.Network, docker.Volume[]>, parent): ServiceHandle {
             if (svc.scaling) {
                 // Nothing here watches load: the rule's max, targets and scale-down window are Kubernetes' HPA's.
                 const s = svc.scaling;
@@ -206,16 +239,15 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
                 image = new docker.RemoteImage(`${appName}-${svc.name}-image`, { name: svc.image!, keepLocally: true }, { parent, provider }).imageId;
             }
 
-            const cfg = new pulumi.Config("berth");
             const secretNames = Object.keys(svc.secrets);
             const envSecrets = secretNames.filter((s) => svc.secrets[s].as === "env");
             const plainEnv = Object.entries(svc.env).map(([k, v]) => `${k}=${v}`);
             const envs: pulumi.Input<string[]> = envSecrets.length
-                ? pulumi.all(envSecrets.map((s) => cfg.requireSecret(svc.secrets[s].config).apply((v) => `${s}=${v}`))).apply((se) => [...plainEnv, ...se])
+                ? pulumi.all(envSecrets.map((s) => ctx.secret(svc.secrets[s].config).apply((v) => `${s}=${v}`))).apply((se) => [...plainEnv, ...se])
                 : plainEnv;
             const uploads = secretNames
                 .filter((s) => svc.secrets[s].as === "file")
-                .map((s) => ({ file: svc.secrets[s].path ?? `/run/secrets/${s}`, content: cfg.requireSecret(svc.secrets[s].config) }));
+                .map((s) => ({ file: svc.secrets[s].path ?? `/run/secrets/${s}`, content: ctx.secret(svc.secrets[s].config) }));
             const check = svc.health.readiness ?? svc.health.startup ?? svc.health.liveness;
             const hasVolume = svc.volumes.length > 0;
 
@@ -306,3 +338,33 @@ export function dockerTarget(appName: string, ctx: DeployContext, app: pulumi.Co
         },
     };
 }
+
+function volumeIdentity(ctx: DeployContext<DockerSettings>, volume: string): Record<string, string> {
+    // A per-replica volume is a set of volumes, one per ordinal.
+    const perReplica = ctx.volumes[volume].perReplica && mountedBy(ctx, volume);
+    return { name: dockerVolumeName(ctx, volume, perReplica ? "<ordinal>" : undefined), driver: "local" };
+}
+
+export const dockerDriver = defineDriver({
+    kind: "docker",
+    settings: dockerSettings,
+    refuse: () => [],
+    volumeIdentity,
+    exposure: (settings) => settings.publishAddress,
+    claims(ctx) {
+        const engine = `Docker engine ${ctx.settings.host ?? "(local)"}`;
+        const prefix = namePrefix(ctx);
+        const used = new Set(Object.values(ctx.services).flatMap((s) => s.networks));
+        return [
+            ...Object.keys(ctx.volumes).map((v) => `${engine}: volume ${volumeIdentity(ctx, v).name}`),
+            ...[...used].map((n) => `${engine}: network ${prefix}-${n}`),
+            ...Object.values(ctx.services)
+                .filter((s) => s.build)
+                .map((s) => `${engine}: image ${prefix}-${s.name}`),
+            ...Object.values(ctx.services).flatMap((s) =>
+                s.ports.filter((p) => p.publish !== undefined).map((p) => `${engine}: published port ${p.publish}/${p.protocol}`),
+            ),
+        ];
+    },
+    deploy,
+});

@@ -6,7 +6,6 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { DeployContext, ResolvedService } from "./target";
 
 const hashes = new Map<string, string>();
 
@@ -33,18 +32,4 @@ export function contextHash(dir: string): string {
     const hash = h.digest("hex").slice(0, 12);
     hashes.set(dir, hash);
     return hash;
-}
-
-/**
- * The Docker name of a stack's volume, `<project>-<stack>-<volume>`, and
- * `-<ordinal>` after it for a per-replica volume's copy: deterministic, so a
- * later up finds retained data.
- */
-export function dockerVolumeName(ctx: DeployContext, volume: string, ordinal?: number | string): string {
-    return `${ctx.project}-${ctx.stack}-${volume}${ordinal === undefined ? "" : `-${ordinal}`}`;
-}
-
-/** The registry repository of a built service's image: `<registry>/<project>-<service>`. */
-export function registryRepository(svc: ResolvedService, ctx: DeployContext): string {
-    return `${ctx.config.kubernetes?.registry}/${ctx.project}-${svc.name}`;
 }

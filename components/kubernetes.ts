@@ -1,6 +1,7 @@
 /**
- * The Kubernetes target: the one place that maps the app description to
- * Kubernetes objects, all in the stack's namespace.
+ * The Kubernetes target's driver: the one place that maps the app description
+ * to Kubernetes objects, all in the app's namespace, with its own settings
+ * (`berth:kubernetes`).
  *
  *   network  -> NetworkPolicies (default deny; members of a network talk to each other; DNS)
  *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
@@ -19,10 +20,51 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { contextHash, registryRepository } from "./images";
+import { z } from "zod";
+import { contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
-import { Check, DOCKER_DEFAULT_CAPABILITIES, NetworkSpec, VolumeSpec } from "./spec";
-import { DeployContext, ResolvedService, ServiceHandle, Target } from "./target";
+import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec } from "./spec";
+import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
+
+/** A namespace's name: a DNS-1123 label (up to 63 characters, as Kubernetes allows). */
+const namespaceName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a lowercase DNS label");
+
+/** The Kubernetes target's settings: `berth:kubernetes`, or the App's `settings.kubernetes`. */
+export const kubernetesSettings = z.strictObject(
+    {
+        /** Path to a kubeconfig file. @default $KUBECONFIG or ~/.kube/config */
+        kubeconfig: z.string().min(1).optional(),
+        /** kubeconfig context. @default the current context */
+        context: z.string().min(1).optional(),
+        /** The app's namespace, created by berth; each App in a stack needs its own. */
+        namespace: namespaceName,
+        /** How published ports are exposed. @default "NodePort" */
+        serviceType: z.enum(["NodePort", "LoadBalancer", "ClusterIP"]).default("NodePort"),
+        /**
+         * The address users reach the cluster's nodes on (an IP address or a DNS
+         * host name): the host of a NodePort service's URL output. Unset, the host
+         * is 127.0.0.1 when the kubeconfig's server for the stack's context is this
+         * machine (127.0.0.1, localhost or ::1), and otherwise there is no URL
+         * output (with a warning naming this key).
+         * @default 127.0.0.1 for a cluster on this machine, else none
+         */
+        nodeAddress: z
+            .string()
+            .refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success || /^(?=.{1,253}$)(?!(.*\.)?\d+$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(s), {
+                message: 'the address users reach the cluster\'s nodes on: an IPv4 or IPv6 address or a lowercase DNS host name, without scheme or port (e.g. "203.0.113.10" or "nodes.example.com")',
+            })
+            .optional(),
+        /** Also create an Ingress for published http ports with this host. @default none */
+        ingressHost: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "a DNS host name").optional(),
+        /** Registry that built images are referenced from, e.g. "127.0.0.1:5000". */
+        registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, 'a registry such as "127.0.0.1:5000" or "ghcr.io/team"').optional(),
+    },
+    { error: (issue) => (issue.input === undefined ? "target kubernetes needs berth:kubernetes (namespace, and optionally kubeconfig, context, serviceType)" : undefined) },
+);
+export type KubernetesSettings = z.infer<typeof kubernetesSettings>;
+
+/** The registry repository of a built service's image: `<registry>/<project>-<service>`. */
+const registryRepository = (svc: ResolvedService, ctx: DeployContext<KubernetesSettings>) => `${ctx.settings.registry}/${ctx.project}-${svc.name}`;
 
 const LABEL_NAME = "app.kubernetes.io/name";
 const LABEL_PART_OF = "app.kubernetes.io/part-of";
@@ -141,8 +183,11 @@ export function clusterLocation(kubeconfig: string | undefined, context: string 
 /** An address as the host of a URL: an IPv6 address in brackets. */
 const urlHost = (address: string) => (address.includes(":") ? `[${address}]` : address);
 
-export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulumi.ComponentResource): Target {
-    const kc = ctx.config.kubernetes!;
+/** A network's handle: its NetworkPolicy. A volume's: its claim (none for a per-replica volume: its StatefulSet makes them). */
+type KubernetesTarget = Target<k8s.networking.v1.NetworkPolicy, k8s.core.v1.PersistentVolumeClaim | undefined>;
+
+function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pulumi.ComponentResource): KubernetesTarget {
+    const kc = ctx.settings;
     const ns = kc.namespace;
     const provider = new k8s.Provider(
         `${appName}-k8s`,
@@ -203,13 +248,10 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             return where.local ? { host: "127.0.0.1" } : { why: `the cluster's API server (${where.server}) is not on this machine` };
         })());
 
-    const pvcs: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
     /** The provider of the image builds, made with the first built service. */
     let imageHost: DynamicProviderHost | undefined;
 
     return {
-        kind: "kubernetes",
-
         network(name: string, spec: NetworkSpec, parent) {
             const net = name.slice(appName.length + 1);
             const member = { matchLabels: { [netLabel(net)]: "true" } };
@@ -232,8 +274,8 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
         volume(name: string, spec: VolumeSpec, parent) {
             const vol = name.slice(appName.length + 1);
             // The StatefulSet of the service that mounts it makes a per-replica volume's claims.
-            if (spec.perReplica) return;
-            const pvc = new k8s.core.v1.PersistentVolumeClaim(
+            if (spec.perReplica) return undefined;
+            return new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-pvc`,
                 {
                     // A retained claim outlives the stack; patchForce lets the next up adopt it
@@ -243,10 +285,9 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                 },
                 { parent, ...base, retainOnDelete: spec.retain, protect: ctx.config.protectVolumes && !spec.allowDataLoss },
             );
-            pvcs[vol] = pvc;
         },
 
-        service(svc: ResolvedService, dependsOn: pulumi.Resource[], parent): ServiceHandle {
+        service(svc: ResolvedService, { volumes: claims, dependsOn }: ServiceUses<unknown, k8s.core.v1.PersistentVolumeClaim | undefined>, parent): ServiceHandle {
             const labels = { [LABEL_NAME]: svc.name };
             const podLabels: Record<string, string> = { ...labels, [LABEL_PART_OF]: ctx.project };
             for (const n of svc.networks) podLabels[netLabel(n)] = "true";
@@ -254,7 +295,6 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             const secretNames = Object.keys(svc.secrets);
             let secret: k8s.core.v1.Secret | undefined;
             if (secretNames.length > 0) {
-                const cfg = new pulumi.Config("berth");
                 // Autonamed (`<app>-<service>-secret-<random>`): a changed value replaces the
                 // Secret under a new name, which changes the pod template, so the pods roll and
                 // read the new value. (A fixed name would be replaced in place and the running
@@ -264,7 +304,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
                     {
                         metadata: { namespace: ns, labels: meta(svc.name, labels).labels },
                         type: "Opaque",
-                        stringData: Object.fromEntries(secretNames.map((s) => [s, cfg.requireSecret(svc.secrets[s].config)])),
+                        stringData: Object.fromEntries(secretNames.map((s) => [s, ctx.secret(svc.secrets[s].config)])),
                     },
                     { parent, ...base },
                 );
@@ -344,7 +384,7 @@ export function kubernetesTarget(appName: string, ctx: DeployContext, app: pulum
             const workloadOpts = {
                 parent,
                 ...base,
-                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => pvcs[m.volume])],
+                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => claims[m.volume]!)],
             };
             // With a scaling rule the workload starts at the rule's minimum (so an up
             // ends with min ready pods, not 1 until the HPA's first sync) and the HPA
@@ -533,3 +573,38 @@ function containerSecurity(svc: ResolvedService): k8s.types.input.core.v1.Securi
         capabilities: { drop: ["ALL"], add: kept.length ? kept : undefined },
     };
 }
+
+export const kubernetesDriver = defineDriver({
+    kind: "kubernetes",
+    settings: kubernetesSettings,
+    refuse({ serviceNames, field, stack, settings }) {
+        const problems: string[] = [];
+        if (!settings?.registry) {
+            for (const name of serviceNames) {
+                const build = field(name, "build");
+                if (build) {
+                    problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
+                }
+            }
+        }
+        for (const name of serviceNames) {
+            const fromStack = Object.hasOwn(stack.services, name) ? stack.services[name].restart : undefined;
+            const restart = fromStack ?? field(name, "restart");
+            if (restart !== undefined && !(KUBERNETES_RESTART as readonly string[]).includes(restart)) {
+                problems.push(
+                    `${fromStack ? "berth:" : "app."}services.${name}.restart: "${restart}" cannot be honoured on Kubernetes: a Deployment or StatefulSet restarts its pods always (restartPolicy Always is the only one it accepts); use ${KUBERNETES_RESTART.map((r) => `"${r}"`).join(" or ")}${fromStack ? "" : `, or set berth:services.${name}.restart for this stack`}`,
+                );
+            }
+        }
+        return problems;
+    },
+    volumeIdentity(ctx, volume) {
+        const spec = ctx.volumes[volume];
+        // A per-replica volume is a set of claims, one per ordinal, made by its service's StatefulSet.
+        const owner = spec.perReplica ? mountedBy(ctx, volume)?.name : undefined;
+        return { namespace: ctx.settings.namespace, name: owner ? `${volume}-${owner}-<ordinal>` : volume, access: spec.access };
+    },
+    exposure: (settings) => settings.serviceType,
+    claims: (ctx) => [`Kubernetes context ${ctx.settings.context ?? "(current)"}${ctx.settings.kubeconfig ? ` of ${ctx.settings.kubeconfig.includes("\n") ? "the given kubeconfig" : ctx.settings.kubeconfig}` : ""}: namespace ${ctx.settings.namespace}`],
+    deploy,
+});

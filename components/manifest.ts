@@ -5,9 +5,8 @@
  * one back for its data-safety check (datasafety.ts) and diffs two of them for
  * preview summaries (summary.ts).
  */
-import { dockerVolumeName } from "./images";
 import { Check } from "./spec";
-import { DeployContext, mountedBy } from "./target";
+import { DeployContext, Driver } from "./target";
 
 export interface ServiceManifest {
     /** The image reference, or "build <context>@<content hash>". */
@@ -25,21 +24,12 @@ export interface ServiceManifest {
 }
 
 export interface Manifest {
-    readonly target: "docker" | "kubernetes";
+    /** The target's name (drivers.ts). */
+    readonly target: string;
     /** Where published ports are reachable: the Docker publish address, or the Kubernetes Service type. */
     readonly exposure: string;
     readonly services: Record<string, ServiceManifest>;
     readonly volumes: Record<string, { identity: Record<string, string>; retain: boolean; allowDataLoss: boolean }>;
-}
-
-/** The fields whose change replaces a volume on each target. */
-export function volumeIdentity(kind: "docker" | "kubernetes", ctx: DeployContext, volume: string): Record<string, string> {
-    const spec = ctx.volumes[volume];
-    // A per-replica volume is a set of volumes, one per ordinal.
-    const owner = spec.perReplica ? mountedBy(ctx, volume)?.name : undefined;
-    return kind === "docker"
-        ? { name: dockerVolumeName(ctx, volume, owner ? "<ordinal>" : undefined), driver: "local" }
-        : { namespace: ctx.config.kubernetes!.namespace, name: owner ? `${volume}-${owner}-<ordinal>` : volume, access: spec.access };
 }
 
 /** A check in words, e.g. "http GET /healthz on 8080 every 2s". */
@@ -48,10 +38,10 @@ export function describeCheck(c: Check): string {
     return `${what} every ${c.intervalSeconds}s (timeout ${c.timeoutSeconds}s, ${c.retries} retries, start period ${c.startPeriodSeconds}s)`;
 }
 
-export function manifestOf(kind: "docker" | "kubernetes", ctx: DeployContext, imageOf: (svc: string) => string): Manifest {
+export function manifestOf(driver: Driver, ctx: DeployContext, imageOf: (svc: string) => string): Manifest {
     const volumes: Manifest["volumes"] = {};
     for (const [name, spec] of Object.entries(ctx.volumes)) {
-        volumes[name] = { identity: volumeIdentity(kind, ctx, name), retain: spec.retain, allowDataLoss: spec.allowDataLoss };
+        volumes[name] = { identity: driver.volumeIdentity(ctx, name), retain: spec.retain, allowDataLoss: spec.allowDataLoss };
     }
     const services: Manifest["services"] = {};
     for (const [name, svc] of Object.entries(ctx.services)) {
@@ -69,6 +59,5 @@ export function manifestOf(kind: "docker" | "kubernetes", ctx: DeployContext, im
             volumes: svc.volumes.map((m) => `${m.volume}:${m.path}`),
         };
     }
-    const exposure = kind === "docker" ? ctx.config.docker.publishAddress : ctx.config.kubernetes!.serviceType;
-    return { target: kind, exposure, services, volumes };
+    return { target: driver.kind, exposure: driver.exposure(ctx.settings), services, volumes };
 }

@@ -37,8 +37,13 @@ export function parseAll<S extends z.ZodType>(schema: S, input: unknown): { data
     };
 }
 
-/** A DNS-1123 label: what both Docker aliases and Kubernetes names accept. */
-const dnsName = z
+/**
+ * A name in the app (a service, network or volume): a DNS-1123 label, which
+ * both Docker aliases and Kubernetes names accept, at most 32 characters so
+ * that the names targets make from it (`<project>-<stack>-<volume>`,
+ * `<volume>-<service>-<ordinal>`) stay within their limits.
+ */
+export const dnsName = z
     .string()
     .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "a lowercase DNS label: a-z, 0-9 and '-', starting with a letter, at most 32 characters");
 

@@ -6,7 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppInput, AppSpec, KUBERNETES_RESTART, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
+import { DRIVERS, TargetKind, driverOf } from "./drivers";
+import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -107,6 +108,8 @@ function reservedKeys(prefix: string, value: unknown, path = ""): string[] {
 export interface ValidatedInput {
     readonly app: AppSpec;
     readonly stack: StackConfig;
+    /** The stack's target's settings, parsed by its driver. */
+    readonly settings: unknown;
     /** Secret config keys the app uses, by key. */
     readonly secretKeys: string[];
 }
@@ -117,11 +120,26 @@ const sdkIsSecret: IsSecret = (k) =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean }).isConfigSecret(k);
 
+/** What a program passes beside the stack's config (AppArgs). */
+export interface GivenInput {
+    /** Target settings by target name, over the stack's `berth:<target>`. */
+    readonly settings?: Readonly<Record<string, unknown>>;
+    /** Secret config keys whose values the program passes itself. */
+    readonly secrets?: readonly string[];
+}
+
+/** A target's settings: the program's over the stack's, key by key. */
+function mergeSettings(fromStack: unknown, given: unknown): unknown {
+    if (given === undefined) return fromStack;
+    return isRecord(fromStack) && isRecord(given) ? { ...fromStack, ...given } : given;
+}
+
 export function validate(
     stackName: string,
     appInput: AppInput,
     rawConfig: Record<string, unknown> = readBerthConfig(),
     isSecret: IsSecret = sdkIsSecret,
+    given: GivenInput = {},
 ): ValidatedInput {
     const problems: string[] = [];
     // Every check runs in this one round: parseAll keeps the typed parts of a
@@ -140,6 +158,8 @@ export function validate(
     for (const [k, v] of Object.entries(rawConfig)) {
         if (secretKeys.has(k)) continue;
         if (!known.includes(k)) {
+            // A secret is some App's: another App of the program may use it.
+            if (isSecret(`berth:${k}`)) continue;
             problems.push(`${berthKey(k)}: unknown key (accepted: ${known.map((x) => `berth:${x}`).join(", ")}, or a secret key that a service uses)`);
             continue;
         }
@@ -149,11 +169,30 @@ export function validate(
     problems.push(...describe("berth:", stackResult.issues).map((p) => p.replace(/^berth:\./, "berth:")));
 
     for (const key of secretKeys) {
+        if (given.secrets?.includes(key)) continue;
         if (!Object.hasOwn(rawConfig, key)) {
             problems.push(`berth:${key}: not set; a service reads it as a secret (set it with: pulumi config set --secret berth:${key} --stack ${stackName})`);
         } else if (!isSecret(`berth:${key}`)) {
             problems.push(`berth:${key}: is plain text in config; secrets must be set with --secret (pulumi config set --secret berth:${key} --stack ${stackName})`);
         }
+    }
+
+    // Each target's settings, parsed by its driver: the stack's target's
+    // always (with the program's over them), another's where the stack sets them.
+    const targetKind = stackResult.data?.target;
+    let targetSettings: unknown;
+    for (const [kind, driver] of Object.entries(DRIVERS) as [TargetKind, (typeof DRIVERS)[TargetKind]][]) {
+        const fromStack = settings[kind];
+        const fromProgram = given.settings?.[kind];
+        if (kind !== targetKind && fromStack === undefined && fromProgram === undefined) continue;
+        const result = parseAll(driver.settings, mergeSettings(fromStack, fromProgram));
+        // A problem is the program's where the program gave that key, else the stack's.
+        const programKeys = isRecord(fromProgram) ? Object.keys(fromProgram) : fromProgram !== undefined ? null : [];
+        for (const issue of result.issues) {
+            const mine = programKeys === null || (issue.path.length > 0 && programKeys.includes(String(issue.path[0])));
+            problems.push(...describe(mine ? `settings.${kind}` : `berth:${kind}`, [issue]));
+        }
+        if (kind === targetKind) targetSettings = result.data;
     }
 
     const stack = stackResult.data;
@@ -162,14 +201,7 @@ export function validate(
         const rawServices: Record<string, unknown> = isRecord(appInput?.services) ? appInput.services : {};
         const serviceNames = Object.keys(rawServices).filter(isDnsName);
         const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(own(rawServices, name), key);
-        if (stack.target === "kubernetes" && !stack.kubernetes?.registry) {
-            for (const name of serviceNames) {
-                const build = field(name, "build");
-                if (build) {
-                    problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
-                }
-            }
-        }
+        problems.push(...driverOf(stack.target).refuse({ serviceNames, field, stack, settings: targetSettings as never }));
         for (const [name, o] of Object.entries(stack.services)) {
             if (!serviceNames.includes(name)) {
                 problems.push(`berth:services.${name}: unknown service (services: ${serviceNames.join(", ")})`);
@@ -183,17 +215,6 @@ export function validate(
             }
             if (o.replicas !== undefined && (o.scaling ?? field(name, "scaling"))) {
                 problems.push(`berth:services.${name}.replicas: the service has a scaling rule; override berth:services.${name}.scaling (min, max) instead`);
-            }
-        }
-        if (stack.target === "kubernetes") {
-            for (const name of serviceNames) {
-                const fromStack = own(stack.services, name)?.restart;
-                const restart = fromStack ?? field(name, "restart");
-                if (restart !== undefined && !(KUBERNETES_RESTART as readonly string[]).includes(restart)) {
-                    problems.push(
-                        `${fromStack ? "berth:" : "app."}services.${name}.restart: "${restart}" cannot be honoured on Kubernetes: a Deployment or StatefulSet restarts its pods always (restartPolicy Always is the only one it accepts); use ${KUBERNETES_RESTART.map((r) => `"${r}"`).join(" or ")}${fromStack ? "" : `, or set berth:services.${name}.restart for this stack`}`,
-                    );
-                }
             }
         }
         // One data directory is never run twice: with the stack's overrides, a
@@ -227,5 +248,5 @@ export function validate(
         }
     }
     if (problems.length > 0) throw new BerthInputError(stackName, problems);
-    return { app: appResult.data!, stack: stack!, secretKeys: [...secretKeys] };
+    return { app: appResult.data!, stack: stack!, settings: targetSettings, secretKeys: [...secretKeys] };
 }

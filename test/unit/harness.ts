@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { App } from "../../components/app";
+import { App, AppArgs } from "../../components/app";
 import { AppInput } from "../../components/spec";
 
 export interface Recorded {
@@ -46,6 +46,10 @@ export async function render(
         kubeconfigEnv?: string;
         /** What a load-balancer controller gave the Services (status.loadBalancer.ingress). @default none */
         loadBalancerIngress?: { ip?: string; hostname?: string }[];
+        /** The App's name and args besides the spec. @default "demo", none */
+        app?: { name?: string; args?: Omit<AppArgs, "spec"> };
+        /** More Apps in the same program, created after it in order. */
+        more?: { name: string; args: AppArgs }[];
     } = {},
 ): Promise<Rendered> {
     const stack = opts.stack ?? "test";
@@ -104,7 +108,8 @@ export async function render(
     try {
         let app: App;
         try {
-            app = await App.create("demo", { spec }, { transformations: [record] });
+            app = await App.create(opts.app?.name ?? "demo", { spec, ...opts.app?.args }, { transformations: [record] });
+            for (const m of opts.more ?? []) await App.create(m.name, m.args, { transformations: [record] });
         } catch (e) {
             // What was registered before the rejection (the tests expect nothing).
             await settle(() => resources.length);

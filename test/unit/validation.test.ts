@@ -151,7 +151,7 @@ describe("bad input", () => {
         const pulumi = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks({ newResource: (a) => (count++, { id: a.name, state: a.inputs }), call: (a) => a.inputs }, "berth", "test", true, "organization");
         const { App } = await import("../../components/app");
-        expect(() => new App("bad", { spec: edit((a) => (a.services.api.replicas = -1)), config: { target: "docker" } })).toThrow(/replicas/);
+        await expect(App.create("bad", { spec: edit((a) => (a.services.api.replicas = -1)), config: { target: "docker" } })).rejects.toThrow(/replicas/);
         await new Promise((r) => setTimeout(r, 50));
         expect(count).toBe(0);
     });
