@@ -23,17 +23,12 @@ export interface Rendered {
     ofType(type: string): Recorded[];
 }
 
-/** Wait until registrations stop arriving. */
-async function settle(count: () => number): Promise<void> {
-    let last = -1;
-    let still = 0;
-    while (still < 5) {
-        await new Promise((r) => setTimeout(r, 5));
-        const n = count();
-        still = n === last ? still + 1 : 0;
-        last = n;
-    }
-}
+/**
+ * Every registration the program made, done: the SDK's own queue of
+ * outstanding RPCs (what it awaits before it disconnects), drained, including
+ * registrations made later from inside outputs.
+ */
+const registrationsDone = (): Promise<void> => (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
 export async function render(
     spec: AppInput,
@@ -112,12 +107,12 @@ export async function render(
             for (const m of opts.more ?? []) await App.create(m.name, m.args, { transformations: [record] });
         } catch (e) {
             // What was registered before the rejection (the tests expect nothing).
-            await settle(() => resources.length);
+            await registrationsDone();
             (e as { registered?: Recorded[] }).registered = resources;
             throw e;
         }
         app.urls.apply((u) => (outputs.urls = u));
-        await settle(() => resources.length);
+        await registrationsDone();
     } finally {
         (pulumi.log as any).warn = origWarn;
         if (kubeconfigEnv === undefined) delete process.env.KUBECONFIG;
