@@ -96,7 +96,7 @@ export async function newStack(
     for (const [k, v] of Object.entries(config)) {
         await stack.setConfig(`berth:${k}`, { value: typeof v === "string" ? v : JSON.stringify(v) });
     }
-    const file = path.join(REPO, "stacks", `Pulumi.${name}.yaml`);
+    const file = path.join(workDir, "stacks", `Pulumi.${name}.yaml`);
     for (const [k, v] of Object.entries(secrets)) await stack.setConfig(`berth:${k}`, { value: v, secret: true });
     return {
         stack,
