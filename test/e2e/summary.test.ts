@@ -7,8 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarize } from "../../components/summary";
-import { policyConfigFor, previewStack } from "../../scripts/berth";
+import { previewStack } from "../../review/preview";
+import { policyConfigFor } from "../../review/stack";
+import { summarize } from "../../review/summary";
 import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown } from "./engine";
 
 const NS = `berth-e2e-sum-${RUN_ID}`;
