@@ -24,19 +24,35 @@ import { summarize } from "../review/summary";
 
 const USAGE = "usage: berth summary STACK... [--out FILE] [--policy-config FILE] | berth drift STACK [--policy-config FILE]";
 
-async function main(argv: string[]): Promise<number> {
+export interface Command {
+    readonly cmd: "summary" | "drift";
+    readonly stacks: string[];
+    readonly out?: string;
+    readonly policyConfig?: string;
+}
+
+/** The command line's meaning, or undefined when it is not one berth accepts. */
+export function parseArgs(argv: string[]): Command | undefined {
     const [cmd, ...rest] = argv;
     const outIdx = rest.indexOf("--out");
     const out = outIdx >= 0 ? rest.splice(outIdx, 2)[1] : undefined;
     const pcIdx = rest.indexOf("--policy-config");
     const policyConfig = pcIdx >= 0 ? rest.splice(pcIdx, 2)[1] : undefined;
-    if ((cmd !== "summary" && cmd !== "drift") || rest.length === 0 || (cmd === "drift" && rest.length !== 1)) {
+    if ((cmd !== "summary" && cmd !== "drift") || rest.length === 0 || (cmd === "drift" && rest.length !== 1)) return undefined;
+    if ((outIdx >= 0 && !out) || (pcIdx >= 0 && !policyConfig) || rest.some((a) => a.startsWith("-"))) return undefined;
+    return { cmd, stacks: rest, out, policyConfig };
+}
+
+async function main(argv: string[]): Promise<number> {
+    const c = parseArgs(argv);
+    if (!c) {
         console.error(USAGE);
         return 2;
     }
+    const { cmd, out, policyConfig } = c;
     const parts: string[] = [];
     let failed = false;
-    for (const name of rest) {
+    for (const name of c.stacks) {
         process.stderr.write(`berth: previewing ${name} with the real engine...\n`);
         if (cmd === "summary") {
             const s = summarize(await previewStack(name, undefined, policyConfigFor(name, policyConfig)));
@@ -54,10 +70,12 @@ async function main(argv: string[]): Promise<number> {
     return failed ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-        console.error(`berth: ${(e as Error).message ?? e}`);
-        process.exit(2);
-    },
-);
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(`berth: ${(e as Error).message ?? e}`);
+            process.exit(2);
+        },
+    );
+}
