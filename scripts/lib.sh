@@ -19,8 +19,15 @@ go_module_field() {
 # passphrase_default STACK: the passphrase a stack gets when the user set none.
 # Only dev has one (not a secret: dev's state lives on this machine and holds
 # no real secrets); staging, prod and every other stack demand the user's
-# PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE.
+# PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE. The one
+# definition: scripts/bin/pulumi and the review tooling (review/stack.ts) ask it.
 passphrase_default() { [ "${1##*/}" = dev ] && echo berth-dev-stack-local-only; return 0; }
+
+# policy_config STACK: the policy pack config that previews and ups of STACK
+# use, as a path from the repo's folder: policies/config/<stack>.json when
+# there is one; nothing otherwise (every policy advisory, the pack's default).
+# scripts/up and the review tooling (review/stack.ts) both ask this function.
+policy_config() { [ -f "$BERTH_REPO/policies/config/${1##*/}.json" ] && echo "policies/config/${1##*/}.json"; return 0; }
 
 # require_passphrase STACK STEP: fail STEP, saying what to do, when STACK has
 # no passphrase (neither the user's nor a default).

@@ -16,8 +16,9 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarize } from "../../components/summary";
-import { POLICY_PACK, policyConfigFor, previewStack } from "../../scripts/berth";
+import { POLICY_PACK, previewStack } from "../../review/preview";
+import { policyConfigFor } from "../../review/stack";
+import { summarize } from "../../review/summary";
 import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker, until, load } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;

@@ -7,12 +7,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarize } from "../../components/summary";
-import { policyConfigFor, previewStack } from "../../scripts/berth";
+import { previewStack } from "../../review/preview";
+import { policyConfigFor } from "../../review/stack";
+import { summarize } from "../../review/summary";
 import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown } from "./engine";
 
-const NS = `berth-e2e-sum-${RUN_ID}`;
-const STACK = `e2e-sum-${RUN_ID}`;
+// BERTH_E2E_PREFIX (e.g. review-) names the run's stack and namespace for whoever shares the cluster.
+const PREFIX = process.env.BERTH_E2E_PREFIX ?? "";
+const NS = `${PREFIX || "berth-"}e2e-sum-${RUN_ID}`;
+const STACK = `${PREFIX}e2e-sum-${RUN_ID}`;
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const NEW_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 

@@ -3,7 +3,7 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describe, expect, it } from "vitest";
 import { Manifest, ServiceManifest } from "../../components/manifest";
-import { describeService, summarize } from "../../components/summary";
+import { describeService, summarize } from "../../review/summary";
 
 const web: ServiceManifest = {
     image: "build services/web@aaaaaaaaaaaa",

@@ -5,8 +5,8 @@
  * never appear: the manifest holds only secret names, and the engine's diffs
  * are reduced to which properties change.
  */
-import { EngineEvent } from "@pulumi/pulumi/automation";
-import { Manifest, ServiceManifest } from "./manifest";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { Manifest, ServiceManifest } from "../components/manifest";
 
 export interface StackPreview {
     readonly stack: string;
