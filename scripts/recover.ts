@@ -166,6 +166,7 @@ export function main(stack: string, repo = path.resolve(__dirname, "..")): void 
     if (backend.startsWith("file://")) {
         for (const l of staleLocks(readLocks(backend.slice("file://".length), project, stack), os.hostname(), processAlive)) {
             fs.rmSync(l.file, { force: true });
+            fs.rmSync(`${l.file}.attrs`, { force: true }); // the file backend's metadata beside it
             say(`removed the lock of stack ${stack} held by process ${l.pid}, which no longer runs (${l.file})`);
             recovered = true;
         }
