@@ -37,11 +37,17 @@ function dbInstance(s: ChaosStack): string {
     return pods.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.uid).sort().join(",");
 }
 
-/** The retained data's identity: the Docker volume's creation time, or the claim's uid. */
+/**
+ * The retained data's identity: on Docker, the volume's name and the data
+ * directory's Postgres system identifier (a new one if initdb ran again: the
+ * volume's CreatedAt is not an identity, Docker moves it when the volume's
+ * folder changes); on Kubernetes, the claim's uid.
+ */
 function volumeIdentity(s: ChaosStack): string {
     if (s.target === "docker") {
         const [v] = labelled("volume", s.name);
-        return v ? JSON.parse(run("docker", ["volume", "inspect", v]))[0].CreatedAt : "";
+        const id = s.dbExec(["psql", "-h", "/tmp", "-U", "app", "-d", "app", "-qAt", "-c", "SELECT system_identifier FROM pg_control_system()"]).trim();
+        return v && id ? `${v}#${id}` : "";
     }
     return localCluster().items("pvc", s.namespace!).map((c) => c.metadata.uid).join(",");
 }
