@@ -1,6 +1,6 @@
 /**
  * The end of `npm run chaos`: combines the suites' parts of one run
- * (test/chaos/results/.part-<run>-*.json) into test/chaos/results/<date>-chaos.json
+ * (test/chaos/results/.part-<run>-*.json) into test/chaos/results/<date>-<run>-chaos.json
  * and prints the table of figures. `report.ts RUN`.
  */
 import * as fs from "fs";
@@ -44,8 +44,8 @@ if (parts.restart && parts.restart.stack) {
     rows.push([
         "4 Docker engine restart",
         "docker (dev-like)",
-        `${r.runningAfter ?? "?"}/${r.containers} containers running again (${r.restartedByEngine ?? "?"} restarted in place); answered after: ${r.answeredAfter}; refresh: ${JSON.stringify(r.refreshChanges ?? {})}, inputs changed ${r.inputsChanged?.length ?? "?"}, outputs changed ${r.outputsChanged?.length ?? "?"}; preview no changes: ${r.previewNoChanges ?? false}; registry: ${r.registryAnswers}; cluster: ${r.clusterRunning}`,
-        r.runningAfter === r.containers && r.answeredAfter && r.inputsChanged?.length === 0 && r.previewNoChanges ? "yes" : "NO",
+        `${r.runningAfter ?? "?"}/${r.containers} containers running again (${r.restartedByEngine ?? "?"} restarted in place); answered after: ${r.answeredAfter}; refresh: ${JSON.stringify(r.refreshChanges ?? {})}, state records rewritten ${r.inputsChanged?.length ?? "?"}, outputs changed ${r.outputsChanged?.length ?? "?"}; preview no changes: ${r.previewNoChanges ?? false}; registry: ${r.registryAnswers}; cluster: ${r.clusterRunning}`,
+        r.runningAfter === r.containers && r.answeredAfter && Object.keys(r.refreshChanges ?? {}).every((k) => k === "same") && r.previewNoChanges ? "yes" : "NO",
     ]);
 }
 const width = rows[0].map((_, i) => Math.min(90, Math.max(...rows.map((r) => r[i].length))));
@@ -54,7 +54,7 @@ for (const [n, r] of rows.entries()) {
     if (n === 0) console.log(`|${width.map((w) => "-".repeat(w + 2)).join("|")}|`);
 }
 const date = new Date().toISOString().slice(0, 10);
-const out = path.join(DIR, `${date}-chaos.json`);
+const out = path.join(DIR, `${date}-${runId}-chaos.json`);
 fs.mkdirSync(DIR, { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ run: runId, date, cycles: Number(process.env.CHAOS_CYCLES ?? 10), rowsPerCycle: Number(process.env.CHAOS_ROWS ?? 200), ...parts }, null, 2) + "\n");
 for (const f of fs.readdirSync(DIR)) if (f.startsWith(`.part-${runId}-`)) fs.rmSync(path.join(DIR, f));

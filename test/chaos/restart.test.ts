@@ -158,7 +158,10 @@ describe("Docker engine restart with a dev-like stack up", () => {
         expect(allBack, "every container of the stack runs again").toBe(true);
         expect(fig.runningAfter).toBe(fig.containers);
         expect(fig.answeredAfter).toBe(true);
-        expect(fig.inputsChanged).toEqual([]);
+        // refresh found every resource the same (an "update" would be drift of an input). The raw
+        // state's inputs are rewritten by the provider's read (secret ciphertexts, normalised empty
+        // fields), so inputsChanged lists rewritten records, not drift; the preview above proves none.
+        expect(Object.keys(fig.refreshChanges!).filter((k) => k !== "same")).toEqual([]);
         expect(fig.registryAnswers).toBe(true);
         expect(fig.clusterRunning).toBe(true);
     });
