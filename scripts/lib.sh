@@ -103,3 +103,14 @@ step() {
 json_field() {
   node -e 'const p=require(require("path").resolve(process.argv[1])); const v=process.argv[2].split(".").reduce((o,k)=>o&&o[k],p); if(v===undefined)process.exit(3); console.log(v)' "$1" "$2"
 }
+
+# recover_stack STACK: after an engine that died mid-deploy (SIGKILL, OOM),
+# remove the stack's lock when the process holding it is dead, drop pending
+# operations from the state, and remove what berth's labels find on the target
+# that the state does not hold (never a retained volume). Silent when there is
+# nothing to recover. See scripts/recover.ts.
+recover_stack() {
+  (cd "$BERTH_REPO" && node -r ts-node/register/transpile-only scripts/recover.ts "$1") ||
+    fail "recover $1" "the stack needed recovery after an engine that stopped mid-deploy, and it failed (above)" \
+      "see docs/reference.md#recovery-after-a-crash: pulumi stack export, remove pending_operations, pulumi stack import, then remove what is labelled berth.dev/stack=$1 and not in the state"
+}
