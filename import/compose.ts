@@ -1227,11 +1227,14 @@ export function renderReport(r: ImportResult, source: string): string {
     return lines.join("\n") + "\n";
 }
 
+/** A table cell: `|` and `<` escaped for Markdown. */
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "\\<");
+
 /** The mapping table, as docs/reference.md shows it. */
 export function keyTable(): string {
     const rows = ["| Compose key | outcome | what berth does |", "|---|---|---|"];
-    for (const [k, r] of Object.entries(TOP_LEVEL_KEYS)) rows.push(`| \`${k}\` (top level) | ${r.kind} | ${r.what.replace(/\|/g, "\\|")} |`);
+    for (const [k, r] of Object.entries(TOP_LEVEL_KEYS)) rows.push(`| \`${k}\` (top level) | ${r.kind} | ${cell(r.what)} |`);
     rows.push("| `x-*` (top level and service) | ignored | extension fields (YAML anchors that use them are resolved) |");
-    for (const [k, r] of Object.entries(SERVICE_KEYS).sort(([a], [b]) => a.localeCompare(b))) rows.push(`| \`services.*.${k}\` | ${r.kind} | ${r.what.replace(/\|/g, "\\|")} |`);
+    for (const [k, r] of Object.entries(SERVICE_KEYS).sort(([a], [b]) => a.localeCompare(b))) rows.push(`| \`services.*.${k}\` | ${r.kind} | ${cell(r.what)} |`);
     return rows.join("\n") + "\n";
 }
