@@ -702,8 +702,7 @@ const PORT = /^\d{1,5}$/;
 const RANGE = /^\d{1,5}-\d{1,5}$/;
 
 function addPort(s: ServiceCtx, p: string, port: number, protocol: "tcp" | "udp", publish?: number) {
-    s.out.ports ??= [];
-    const same = s.out.ports.find((x) => x.port === port && (x.protocol ?? "tcp") === protocol);
+    const same = s.out.ports?.find((x) => x.port === port && (x.protocol ?? "tcp") === protocol);
     if (same) {
         if (publish === undefined) return; // already listed
         if (same.publish === undefined) {
@@ -716,6 +715,7 @@ function addPort(s: ServiceCtx, p: string, port: number, protocol: "tcp" | "udp"
         const other = Object.entries(s.services).find(([, o]) => o.ports?.some((x) => x.publish === publish));
         if (other) return s.note(p, "refused", `host port ${publish} is already published by service ${other[0]} (Compose would fail to start one of them): pick another host port`);
     }
+    s.out.ports ??= [];
     s.out.ports.push({ port, ...(protocol === "udp" ? { protocol } : {}), ...(publish !== undefined ? { publish } : {}) });
 }
 

@@ -114,12 +114,18 @@ export function interpolate(s: string, env: Record<string, string | undefined>):
  * (`export KEY=VALUE` too), `#` comments and blank lines skipped; a value in
  * '...' is literal, in "..." has `\n`, `\t`, `\\`, `\"` escapes and is
  * interpolated, unquoted is trimmed, loses a ` #comment` and is interpolated.
- * Variables defined earlier in the file are seen by later lines. A line
+ * A `${VAR}` in a value reads the process environment first, then the lines
+ * above it (compose-go's lookup order). A line
  * `KEY` alone takes KEY from `lookup` (left out when it has none).
  */
 export function parseDotenv(text: string, lookup: Record<string, string | undefined> = {}): Record<string, string> {
     const out: Record<string, string> = {};
-    const env = () => ({ ...lookup, ...out });
+    // As compose-go looks a variable up: the process environment first, then the lines above.
+    const env = () => {
+        const e: Record<string, string | undefined> = { ...out };
+        for (const [k, v] of Object.entries(lookup)) if (v !== undefined) e[k] = v;
+        return e;
+    };
     const lines = text.replace(/\r\n?/g, "\n").split("\n");
     for (let n = 0; n < lines.length; n++) {
         let line = lines[n].trim();
