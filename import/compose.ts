@@ -18,8 +18,10 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { AppInput, appSchema, stackConfigSchema } from "../components";
+// The spec's own modules, not the entry module: that one loads the Pulumi SDKs, which the importer does not need (seconds per run).
 import { splitWords } from "../components/shellwords";
+import { AppInput, appSchema } from "../components/spec";
+import { stackConfigSchema } from "../components/stack";
 import { InterpolationError, interpolate, parseDotenv } from "./interpolate";
 
 export type Kind = "mapped" | "approximated" | "refused" | "ignored";
@@ -51,6 +53,8 @@ export interface ImportResult {
     spec: AppInput;
     findings: Finding[];
     secrets: SecretToSet[];
+    /** What berth's policy pack (advisory in dev, mandatory in staging and prod) will flag, by service: no readiness check, no limits, an unpinned image. */
+    policy: Record<string, string[]>;
     /** Per-service overrides a Kubernetes stack needs (`berth:services.<name>.restart`), with the commands that set them. */
     kubernetes: { services: Record<string, { restart: "always" }>; commands: string[] };
 }
@@ -410,6 +414,7 @@ function convert(ctx: Ctx): ImportResult {
         }
         const rule = TOP_LEVEL_KEYS[k];
         if (!rule) note(k, "refused", `not a Compose key (top-level keys: ${Object.keys(TOP_LEVEL_KEYS).join(", ")}, x-*)`);
+        else if (k !== "services" && rule.kind === "mapped" && v !== null && !isRecord(v)) note(k, "refused", `a mapping of names (got ${JSON.stringify(v)}): nothing of it is imported`);
         else if (rule.kind === "mapped") continue; // below
         else if (k === "name" && typeof v === "string") note(k, rule.kind, `${rule.what}: App.create("${v}", ...)`);
         else if (emptyList(v)) note(k, "mapped", "empty");
@@ -483,7 +488,26 @@ function convert(ctx: Ctx): ImportResult {
         for (const i of checked.error.issues) note(i.path.map((p) => step(p as string | number)).join("").replace(/^\./, ""), "refused", `berth's spec refuses the imported value (an importer bug: please report it): ${i.message}`);
     }
     const name = typeof doc.name === "string" && doc.name ? doc.name : path.basename(ctx.dir);
-    return { name, spec, findings: ctx.findings, secrets: [...ctx.secrets.values()], kubernetes: ctx.kubernetes };
+    return { name, spec, findings: ctx.findings, secrets: [...ctx.secrets.values()], kubernetes: ctx.kubernetes, policy: policyNotes(ctx.services) };
+}
+
+/** What policies/rules.ts will report for each service as imported. */
+function policyNotes(services: Record<string, ServiceOut>): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [name, svc] of Object.entries(services)) {
+        const notes: string[] = [];
+        if (!svc.health?.readiness) notes.push("no readiness check (give health.readiness)");
+        const missing = (["cpu", "memory"] as const).filter((r) => !svc.resources?.[r]?.limit);
+        if (missing.length) notes.push(`no ${missing.join(" and ")} limit (set ${missing.map((r) => `resources.${r}.limit`).join(" and ")})`);
+        if (typeof svc.image === "string" && !svc.image.includes("@")) {
+            const last = svc.image.split("/").pop()!;
+            const tag = last.includes(":") ? last.split(":").pop() : undefined;
+            if (!tag) notes.push(`image ${svc.image} has no tag (name a version tag or a digest)`);
+            else if (tag === "latest") notes.push(`image ${svc.image}: latest names no fixed image (name a version tag or a digest)`);
+        }
+        if (notes.length) out[name] = notes;
+    }
+    return out;
 }
 
 function appNotes(ctx: Ctx) {
@@ -1219,6 +1243,10 @@ export function renderReport(r: ImportResult, source: string): string {
     if (r.secrets.length) {
         lines.push("every stack needs these secrets (run from the repository's folder):");
         for (const s of r.secrets) lines.push(`  ${s.command}`);
+    }
+    if (Object.keys(r.policy).length) {
+        lines.push("berth's policy pack (advisory in dev, mandatory in staging and prod) will flag:");
+        for (const [name, notes] of Object.entries(r.policy)) lines.push(`  services.${name}: ${notes.join("; ")}`);
     }
     if (r.kubernetes.commands.length) {
         lines.push("a Kubernetes stack also needs:");

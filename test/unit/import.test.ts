@@ -154,7 +154,7 @@ describe("the fifteen sample apps", () => {
         const bad = spawnSync("npm", ["run", "-s", "import", "--", "no/such/compose.yaml"], { cwd: REPO_ROOT, encoding: "utf8" });
         expect([bad.status, bad.stdout]).toEqual([1, ""]);
         expect(bad.stderr).toMatch(/^berth import: cannot read no\/such\/compose\.yaml: ENOENT/);
-    }, 60_000);
+    }, 180_000);
 });
 
 // ---------------------------------------------------------------- one rule at a time
@@ -548,6 +548,21 @@ describe("the report", () => {
         expect(text.split("\n")[0]).toBe(`berth import compose.yaml: 1 services; ${counts("mapped")} keys mapped, ${counts("approximated")} approximated, 1 refused`);
         expect(text).toContain("\n  refused      services.app.privileged: berth never runs a container privileged: list the capabilities it needs in cap_add\n");
         expect(text).toContain("\n  approximated services.app.hostname: berth sets the host name");
+    });
+
+    it("says what berth's policy pack will flag: no readiness check, no limits, an image without a fixed tag", () => {
+        const r = imp("services:\n  a:\n    image: nginx\n  b:\n    image: reg.example.com:5000/team/b:latest\n    cpus: 1\n  c:\n    image: redis:7.2\n    healthcheck: {test: [CMD, redis-cli, ping]}\n    deploy: {resources: {limits: {cpus: '1', memory: 64m}}}\n");
+        expect(r.policy).toEqual({
+            a: ["no readiness check (give health.readiness)", "no cpu and memory limit (set resources.cpu.limit and resources.memory.limit)", "image nginx has no tag (name a version tag or a digest)"],
+            b: ["no readiness check (give health.readiness)", "no memory limit (set resources.memory.limit)", "image reg.example.com:5000/team/b:latest: latest names no fixed image (name a version tag or a digest)"],
+        });
+        expect(renderReport(r, "x")).toContain("berth's policy pack (advisory in dev, mandatory in staging and prod) will flag:\n  services.a: no readiness check (give health.readiness); no cpu and memory limit");
+    });
+
+    it("a top-level section that is not a mapping is refused, naming it", () => {
+        const r = imp("services:\n  a:\n    image: nginx\nvolumes: [data]\n");
+        expect(finding(r, "volumes")).toEqual({ path: "volumes", kind: "refused", message: 'a mapping of names (got ["data"]): nothing of it is imported' });
+        expect(r.spec.volumes).toBeUndefined();
     });
 
     it("a file Compose would refuse is an error naming it, and nothing is imported", () => {
