@@ -146,6 +146,15 @@ async function kubernetes(): Promise<void> {
 }
 
 async function main(which: string[]): Promise<void> {
+    if (which[0] === "--retrim") {
+        // The recordings again through today's trim (no engine): for a trim rule added after they were made.
+        for (const f of fs.readdirSync(FIXTURES).filter((n) => n.endsWith(".json"))) {
+            const file = path.join(FIXTURES, f);
+            fs.writeFileSync(file, JSON.stringify(trim(JSON.parse(fs.readFileSync(file, "utf8")) as StackPreview, []), null, 1) + "\n");
+            process.stderr.write(`[record] retrimmed ${path.relative(REPO, file)}\n`);
+        }
+        return;
+    }
     const targets = which.length ? which : ["docker", "kubernetes"];
     for (const t of targets) if (t !== "docker" && t !== "kubernetes") throw new Error(`usage: npm run record:summary [-- docker|kubernetes]; not ${t}`);
     fs.mkdirSync(FIXTURES, { recursive: true });

@@ -54,6 +54,10 @@ describe("the policy config of a stack", () => {
     fs.mkdirSync(path.join(repo, "scripts"), { recursive: true });
     for (const f of ["up", "lib.sh"]) fs.copyFileSync(path.join(REPO, "scripts", f), path.join(repo, "scripts", f));
     fs.writeFileSync(path.join(repo, "scripts/setup"), "exit 0\n");
+    // npm run up recovers a crashed stack first (scripts/recover.ts, tested in recover.test.ts): here a stand-in that finds nothing to do.
+    fs.writeFileSync(path.join(repo, "scripts/recover.ts"), "// stand-in: nothing to recover\n");
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(repo, "node_modules"));
+    fs.copyFileSync(path.join(REPO, "tsconfig.json"), path.join(repo, "tsconfig.json"));
     fs.writeFileSync(path.join(repo, "scripts/env"), `export PATH="${fakeBin}:$PATH"\n`);
     fs.cpSync(path.join(REPO, "policies/config"), path.join(repo, "policies/config"), { recursive: true });
     fs.mkdirSync(path.join(repo, "stacks"));
