@@ -3,7 +3,8 @@
 //   berth       `pulumi up --refresh --yes --skip-preview` with the policy pack,
 //               as `npm run up` runs it (its TypeScript program compiled by
 //               ts-node inside the clock; image builds inside the clock)
-//   berth-bare  `pulumi up --yes --skip-preview`, no policy pack, no refresh
+//   berth-bare  `pulumi up --yes --skip-preview`, no policy pack, no refresh, and
+//               no type check (PULUMI_NODEJS_TRANSPILE_ONLY=true): berth's floor
 //   compose     `docker compose up --wait --build` of bench/compose/compose.yaml
 //               (Compose v2.40.3 built by bench/compose.sh; builds inside the clock)
 //   docker run  the floor: the same `docker build`s (cached), networks, volume,
@@ -47,8 +48,8 @@ function composeEnv(src: string, port: number, tag: string) {
     return berthEnv({ BENCH_SRC: src, BENCH_LB: path.join(REPO, "components/lb"), BENCH_PORT: String(port), BENCH_PW: DB_PASSWORD, BENCH_HAPROXY_CFG: cfg, BENCH_TAG: tag, DOCKER_API_VERSION: "1.41" });
 }
 
-function pulumi(args: string[], cwd = BERTH_DIR, timeoutS = 1200, allowFail = false) {
-    return run("pulumi", [...args, "--non-interactive"], { cwd, timeoutS, allowFail });
+function pulumi(args: string[], cwd = BERTH_DIR, timeoutS = 1200, allowFail = false, env: Record<string, string> = {}) {
+    return run("pulumi", [...args, "--non-interactive"], { cwd, timeoutS, allowFail, env: berthEnv(env) });
 }
 
 /** Creates (or reuses) a bench stack of a program and sets its config. Not timed. */
@@ -87,7 +88,8 @@ async function berthRound(round: number, images: Sample["images"], bare: boolean
     const upArgs = ["up", "--yes", "--skip-preview", "--stack", STACK, ...(bare ? [] : ["--refresh", ...policy])];
     const load = load1();
     try {
-        const up = pulumi(upArgs);
+        // berth-bare: ts-node without type checking too (the program is not type-checked at each up).
+        const up = pulumi(upArgs, BERTH_DIR, 1200, false, bare ? { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : {});
         await check(`http://127.0.0.1:${PORTS[side]}/`, side);
         const sample: Sample = { side, round, images, upMs: up.ms, load };
         if (withUpdate) {
@@ -228,20 +230,32 @@ function floorCleanup() {
     run("docker", ["volume", "rm", "-f", `${FLOOR}-pgdata`], { allowFail: true });
 }
 
+/** Runs that failed in the last devBench (reported beside the samples). */
+export const failures: { side: Side; round: number; images: string; error: string }[] = [];
+
 /** Rounds of berth, compose, berth-bare and the floor, interleaved. */
 export async function devBench(o: { rounds: number; images: "cached" | "cold"; sides?: Side[] }): Promise<Sample[]> {
     const sides = o.sides ?? (o.images === "cold" ? ["berth", "compose"] : ["berth", "compose", "floor", "berth-bare"]);
     if (sides.includes("compose")) run("bash", [path.join(REPO, "bench/compose.sh"), "version"], { timeoutS: 3600 });
     const samples: Sample[] = [];
+    failures.length = 0;
     try {
         for (let r = 0; r < o.rounds; r++) {
             const order = r % 2 === 0 ? sides : [...sides].reverse();
             for (const side of order) {
                 log(`dev ${o.images} round ${r + 1}/${o.rounds}: ${side} (load ${load1().toFixed(2)})`);
-                const s =
+                let s: Sample;
+                try {
+                    s =
                     side === "compose" ? await composeRound(r, o.images, o.images === "cached")
                     : side === "floor" ? await floorRound(r)
                     : await berthRound(r, o.images, side === "berth-bare", o.images === "cached" && side === "berth");
+                } catch (e) {
+                    // One failed run is reported, and the others go on.
+                    log(`  ${side} failed: ${(e as Error).message}`);
+                    failures.push({ side, round: r, images: o.images, error: (e as Error).message.slice(0, 4000) });
+                    continue;
+                }
                 log(`  up ${(s.upMs / 1000).toFixed(1)} s${s.updateMs ? `, update ${(s.updateMs / 1000).toFixed(1)} s (${s.touchedWhat})` : ""}`);
                 samples.push(s);
             }

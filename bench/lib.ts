@@ -38,7 +38,9 @@ export function run(cmd: string, args: string[], o: { env?: Record<string, strin
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const res = { code: r.status ?? -1, out: r.stdout ?? "", err: (r.stderr ?? "") + (r.error ? String(r.error) : ""), ms };
     if (res.code !== 0 && !o.allowFail) {
-        throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}) after ${(ms / 1000).toFixed(1)} s:\n${(res.out + res.err).split("\n").slice(-30).join("\n")}`);
+        const all = (res.out + res.err).split("\n");
+        const errors = all.filter((l) => /error|failed/i.test(l)).slice(0, 25);
+        throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}) after ${(ms / 1000).toFixed(1)} s:\n${errors.join("\n")}\n...\n${all.slice(-12).join("\n")}`);
     }
     return res;
 }

@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { constructBench, constructTable } from "./construct";
-import { Sample, devBench } from "./docker";
+import { Sample, devBench, failures } from "./docker";
 import { PreviewRow, ScaleRow, previewBench, scaleBench } from "./engine";
 import { Stat, load1, log, stat } from "./lib";
 
@@ -62,7 +62,7 @@ export function devTable(samples: Sample[]): string {
             const r = side === "compose" ? undefined : pairRatios(samples, side, "compose", images, (s) => s.upMs);
             const ru = side === "compose" ? undefined : pairRatios(samples, side, "compose", images, (s) => s.updateMs);
             const touched = samples.find((s) => s.side === side && s.images === images && s.touchedWhat)?.touchedWhat ?? "";
-            const name = { berth: "berth (`npm run up`'s command: refresh, policy pack)", "berth-bare": "berth (`pulumi up`, no refresh, no policy pack)", compose: "compose `up --wait --build`", floor: "docker run, in parallel waves" }[side];
+            const name = { berth: "berth (`npm run up`'s command: refresh, policy pack)", "berth-bare": "berth (`pulumi up`, no refresh, no policy pack, no type check)", compose: "compose `up --wait --build`", floor: "docker run, in parallel waves" }[side];
             lines.push(`| ${name} | ${sec(up)} | ${r ? rat(r) : ""} | ${upd ? sec(upd) : ""} | ${ru ? rat(ru) : ""} | ${touched} |`);
         }
         const loads = samples.filter((s) => s.images === images).map((s) => s.load);
@@ -93,23 +93,32 @@ export function scaleTable(rows: ScaleRow[]): string {
 
 async function main() {
     const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+    if (process.argv.includes("--report")) {
+        // Print the tables of a results file (the day's by default) without running anything.
+        const f = process.argv.find((a) => a.endsWith(".json")) ?? path.join(__dirname, "results", `${new Date().toISOString().slice(0, 10)}.json`);
+        console.log(report(JSON.parse(fs.readFileSync(f, "utf8"))));
+        return;
+    }
     for (const a of asked) if (!PARTS.includes(a as Part)) throw new Error(`unknown part ${a}; parts: ${PARTS.join(", ")}`);
     const parts = (asked.length ? asked : PARTS) as Part[];
     const runs = num(process.env.BERTH_BENCH_RUNS, 5);
     const file = path.join(__dirname, "results", `${new Date().toISOString().slice(0, 10)}.json`);
-    const results: Record<string, any> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    const read = () => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, any>) : {});
+    let results = read();
     const save = (part: string, data: unknown, t0: number) => {
-        results[part] = { at: new Date().toISOString(), wallSeconds: Math.round((Date.now() - t0) / 1000), machine: machine(), loadAtEnd: load1(), data };
+        // Read again before writing: parts may run in two processes at once (Docker and the cluster).
+        results = { ...read(), [part]: { at: new Date().toISOString(), wallSeconds: Math.round((Date.now() - t0) / 1000), machine: machine(), loadAtEnd: load1(), data } };
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+        fs.writeFileSync(file.replace(/\.json$/, `-${part}.json`), JSON.stringify(results[part], null, 2) + "\n");
         log(`${part} done in ${Math.round((Date.now() - t0) / 1000)} s; wrote ${file}`);
     };
     for (const part of parts) {
         const t0 = Date.now();
         log(`part ${part} (load ${load1().toFixed(1)})`);
         if (part === "construct") save(part, { runs, rows: await constructBench(list(process.env.BERTH_BENCH_SIZES, "1,10,50,200"), runs) }, t0);
-        else if (part === "dev") save(part, { samples: await devBench({ rounds: num(process.env.BERTH_BENCH_ROUNDS, 3), images: "cached" }) }, t0);
-        else if (part === "cold") save(part, { samples: await devBench({ rounds: 1, images: "cold" }) }, t0);
+        else if (part === "dev") save(part, { samples: await devBench({ rounds: num(process.env.BERTH_BENCH_ROUNDS, 3), images: "cached" }), failures }, t0);
+        else if (part === "cold") save(part, { samples: await devBench({ rounds: 1, images: "cold" }), failures }, t0);
         else if (part === "preview") save(part, { rows: [await previewBench("docker", runs)] }, t0);
         else if (part === "preview-k8s") save(part, { rows: [await previewBench("kubernetes", runs)] }, t0);
         else if (part === "scale") save(part, { rows: await scaleBench(list(process.env.BERTH_BENCH_SCALE, "10,50,200")) }, t0);
