@@ -4,6 +4,7 @@ import * as path from "path";
 import { demo } from "../services/demo";
 
 export const REPO = path.resolve(__dirname, "..");
+export const START_PERIOD_SECONDS = 60;
 
 /**
  * N services, each with an image, a port, an HTTP readiness check, 2 replicas,
@@ -27,13 +28,21 @@ export function scaleApp(n: number) {
 /**
  * The demo (services/demo.ts) as it is, but for two things a bench must
  * change: web publishes `port` (the bench's range is 38000-38999, the dev
- * stack has 8080) and each build context is `src`/<service> (a copy of
+ * stack has 8080), every check has a start period (START_PERIOD_SECONDS), and each build context is `src`/<service> (a copy of
  * services/ that the update bench edits), absolute so that the program runs
  * from any folder.
  */
 export function demoApp(src: string, port: number) {
     const spec = JSON.parse(JSON.stringify(demo)) as typeof demo;
     (spec.services.web.ports[0] as { publish: number }).publish = port;
-    for (const [name, svc] of Object.entries(spec.services)) (svc as { build: { context: string } }).build.context = path.join(src, name);
+    for (const [name, svc] of Object.entries(spec.services)) {
+        (svc as { build: { context: string } }).build.context = path.join(src, name);
+        // A start period on every check (the demo has none): on this loaded
+        // machine (load 15 to 35 on 2 cores) web's first checks fail while
+        // node starts, 3 failures mark it unhealthy, and both berth and
+        // Compose stop there. Compose, docker run and the hand-written
+        // program get the same start period.
+        (svc.health.readiness as { startPeriodSeconds?: number }).startPeriodSeconds = START_PERIOD_SECONDS;
+    }
     return spec;
 }

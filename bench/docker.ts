@@ -138,11 +138,11 @@ async function composeRound(round: number, images: Sample["images"], withUpdate:
 
 // ---- the floor: plain docker, same images and containers ----
 const FLOOR = "bench-floor";
-function dockerRunArgs(name: string, image: string, o: { env?: string[]; health: string[]; interval: string; timeout: string; retries: number; cpus: string; mem: number; res?: number; net: string; alias?: string; extra?: string[] }) {
+function dockerRunArgs(name: string, image: string, o: { env?: string[]; health: string[]; interval: string; timeout: string; retries: number; start?: string; cpus: string; mem: number; res?: number; net: string; alias?: string; extra?: string[] }) {
     return [
         "run", "-d", "--name", name, "--label", `berth.bench=${FLOOR}`, "--restart", "always", "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
         "--cpus", o.cpus, "--memory", `${o.mem}m`, "--memory-swap", `${o.mem}m`, ...(o.res ? ["--memory-reservation", `${o.res}m`] : []),
-        "--health-cmd", o.health.join(" "), "--health-interval", o.interval, "--health-timeout", o.timeout, "--health-retries", String(o.retries),
+        "--health-cmd", o.health.join(" "), "--health-interval", o.interval, "--health-timeout", o.timeout, "--health-retries", String(o.retries), "--health-start-period", o.start ?? "60s",
         "--network", o.net, ...(o.alias ? ["--network-alias", o.alias] : []), ...(o.env ?? []).flatMap((e) => ["-e", e]), ...(o.extra ?? []), image,
     ];
 }
@@ -210,7 +210,7 @@ async function floorRound(round: number): Promise<Sample> {
         await parallel([0, 1].map((i) => ["network", "connect", "--alias", "web", back, `${FLOOR}-web-${i}`]));
         await waitHealthy([`${FLOOR}-web-0`, `${FLOOR}-web-1`, `${FLOOR}-worker`]);
         await parallel([
-            dockerRunArgs(`${FLOOR}-lb`, img("lb"), { health: ["bash", "-c", shq(tcp), "tcp-check", String(PORTS.floor)], interval: "2s", timeout: "2s", retries: 3, cpus: "0.5", mem: 256, net: `${FLOOR}-frontend`, extra: ["-p", `127.0.0.1:${PORTS.floor}:${PORTS.floor}`, "-v", `${cfg}:/etc/haproxy/haproxy.cfg:ro`] }),
+            dockerRunArgs(`${FLOOR}-lb`, img("lb"), { health: ["bash", "-c", shq(tcp), "tcp-check", String(PORTS.floor)], interval: "2s", timeout: "2s", retries: 3, start: "0s", cpus: "0.5", mem: 256, net: `${FLOOR}-frontend`, extra: ["-p", `127.0.0.1:${PORTS.floor}:${PORTS.floor}`, "-v", `${cfg}:/etc/haproxy/haproxy.cfg:ro`] }),
         ]);
         await parallel([["network", "connect", back, `${FLOOR}-lb`]]);
         await waitHealthy([`${FLOOR}-lb`]);
