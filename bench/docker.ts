@@ -75,6 +75,13 @@ function lastChanges(stack: string): { touched: number; what: string } {
     return { touched, what: Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ") };
 }
 
+/** The resources an engine run's progress lines say were replaced, updated, created or deleted. */
+export function touchedNames(out: string): string[] {
+    const names = new Set<string>();
+    for (const m of out.matchAll(/^\s*[-+~]+\s+\S+\s+(\S+)\s+(?:\*\*)?(replaced|updated|created|deleted|creating replacement|deleting original)\b/gm)) names.add(`${m[1]} ${m[2] === "creating replacement" || m[2] === "deleting original" ? "replaced" : m[2]}`);
+    return [...names].sort();
+}
+
 async function check(url: string, who: string) {
     if (!(await answers(url))) throw new Error(`${who}: the app did not answer at ${url}`);
 }
@@ -97,7 +104,7 @@ async function berthRound(round: number, images: Sample["images"], bare: boolean
             const upd = pulumi(upArgs);
             await check(`http://127.0.0.1:${PORTS[side]}/`, side);
             const c = lastChanges(STACK);
-            Object.assign(sample, { updateMs: upd.ms, touched: c.touched, touchedWhat: c.what });
+            Object.assign(sample, { updateMs: upd.ms, touched: c.touched, touchedWhat: `${c.what}: ${touchedNames(upd.out).join(", ")}` });
         }
         return sample;
     } finally {
