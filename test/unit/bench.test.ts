@@ -11,6 +11,7 @@ import { demoApp, scaleApp } from "../../bench/apps";
 import { constructBench, constructTable } from "../../bench/construct";
 import { renderProgram } from "../../bench/mocks";
 import { demoDocker, scaleDocker, scaleKubernetes } from "../../bench/programs/handwritten/app";
+import { touchedNames } from "../../bench/docker";
 import { devTable, previewTable, report, scaleTable } from "../../bench/run";
 import { haproxyConfig } from "../../components/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -106,6 +107,17 @@ describe("npm run bench at its smallest size", () => {
         const table = constructTable(rows, 1);
         expect(table.split("\n").filter((l) => l.startsWith("| docker") || l.startsWith("| kubernetes"))).toHaveLength(6);
     }, 120_000);
+
+    it("the update's touched resources are read from the engine's progress lines", () => {
+        const out = [
+            " ++  docker:index:Container demo-web-0 creating replacement (3s) [diff: ~image]",
+            " +-  docker:index:Container demo-web-0 replaced (0.01s) [diff: ~image]",
+            " +-  docker:index:Image demo-web-image replaced (1s)",
+            " ~   pulumi:pulumi:Stack berth-bench-dev updated (0.1s)",
+            "     docker:index:Container demo-db-0  (0s)",
+        ].join("\n");
+        expect(touchedNames(out)).toEqual(["demo-web-0 replaced", "demo-web-image replaced", "berth-bench-dev updated"].sort());
+    });
 
     it("the report's tables hold every ratio (from recorded samples)", () => {
         const s = (side: any, round: number, upMs: number, updateMs?: number) => ({ side, round, images: "cached" as const, upMs, updateMs, touchedWhat: updateMs ? "replace 3" : undefined, load: 1 });
