@@ -62,7 +62,7 @@ export async function previewBench(target: "docker" | "kubernetes", runs: number
             if (target === "docker") {
                 const src = copyServices(`pv-${p}`);
                 srcs.push(src);
-                initStack(PROGRAMS[p], stacks[p], { "berth:target": "docker", "berth:docker.publishAddress": "127.0.0.1", "bench:app": "demo", "bench:src": src, "bench:port": p === "berth" ? "38086" : "38088" }, { "berth:dbPassword": DB_PASSWORD });
+                initStack(PROGRAMS[p], stacks[p], { "berth:target": "docker", "berth:docker.publishAddress": "127.0.0.1", "bench:app": "demo", "bench:src": src, "bench:port": p === "berth" ? "38090" : "38092" }, { "berth:dbPassword": DB_PASSWORD });
             } else initStack(PROGRAMS[p], stacks[p], k8sConfig(stacks[p], n));
             log(`preview ${target}: up ${p}`);
             pulumi(["up", "--yes", "--skip-preview", "--stack", stacks[p]], PROGRAMS[p]);
@@ -99,6 +99,8 @@ export interface ScaleRow {
     noopPreviewMs: number;
     destroyMs: number;
     load: number;
+    /** What stopped a run that did not finish. */
+    note?: string;
 }
 
 /** Preview from empty, up, no-op preview and destroy of the N-service app on the cluster's kwok node. */

@@ -44,7 +44,7 @@ function pairRatios(samples: Sample[], a: Sample["side"], b: Sample["side"], ima
     return rs.length ? stat(rs) : undefined;
 }
 
-export function devTable(samples: Sample[]): string {
+export function devTable(samples: Sample[], failed: { side: string; round: number; images: string; error: string }[] = []): string {
     const lines: string[] = [];
     for (const images of ["cached", "cold"]) {
         const of = (side: Sample["side"], f: (s: Sample) => number | undefined) => {
@@ -54,7 +54,7 @@ export function devTable(samples: Sample[]): string {
         if (!samples.some((s) => s.images === images)) continue;
         const rounds = new Set(samples.filter((s) => s.images === images).map((s) => s.round)).size;
         lines.push(`### Docker, images ${images}: up from empty to all healthy (median of ${rounds} interleaved rounds; min to max)`, "");
-        lines.push("| side | up | / compose | update of web's image | / compose | resources touched by the update |", "|---|---|---|---|---|---|");
+        lines.push("| side | runs | up | / compose | update of web's image | / compose | resources touched by the update |", "|---|---|---|---|---|---|---|");
         for (const side of ["berth", "berth-bare", "compose", "floor"] as Sample["side"][]) {
             const up = of(side, (s) => s.upMs);
             if (!up) continue;
@@ -63,10 +63,13 @@ export function devTable(samples: Sample[]): string {
             const ru = side === "compose" ? undefined : pairRatios(samples, side, "compose", images, (s) => s.updateMs);
             const touched = samples.find((s) => s.side === side && s.images === images && s.touchedWhat)?.touchedWhat ?? "";
             const name = { berth: "berth (`npm run up`'s command: refresh, policy pack)", "berth-bare": "berth (`pulumi up`, no refresh, no policy pack, no type check)", compose: "compose `up --wait --build`", floor: "docker run, in parallel waves" }[side];
-            lines.push(`| ${name} | ${sec(up)} | ${r ? rat(r) : ""} | ${upd ? sec(upd) : ""} | ${ru ? rat(ru) : ""} | ${touched} |`);
+            lines.push(`| ${name} | ${up.n} | ${sec(up)} | ${r ? rat(r) : ""} | ${upd ? sec(upd) : ""} | ${ru ? rat(ru) : ""} | ${touched} |`);
         }
         const loads = samples.filter((s) => s.images === images).map((s) => s.load);
-        lines.push("", `Load average (1 min) at the start of each run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}.`, "");
+        lines.push("", `Load average (1 min) at the start of each run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}. A ratio is taken only within a round where both sides finished.`);
+        for (const f of failed.filter((x) => x.images === images))
+            lines.push(`Failed: ${f.side}, round ${f.round + 1}: ${([/container \S+ is unhealthy/, /\S+ creating \(\d+s\) error: .*container failed to be in healthy state/, /container failed to be in healthy state/, /address already in use/, /[^\n]*error[^\n]*/].map((re) => re.exec(f.error)?.[0]).find(Boolean) ?? f.error.split("\n")[0]).replace(/\s+/g, " ").replace(/sdk-v2\S+ sdk.helper_schema: /, "").trim().slice(0, 160)}`);
+        lines.push("");
     }
     return lines.join("\n");
 }
@@ -86,8 +89,13 @@ export function scaleTable(rows: ScaleRow[]): string {
         "| program | services | resources | preview (empty) | up | no-op preview | destroy | up per service | load |",
         "|---|---|---|---|---|---|---|---|---|",
     ];
+    const t = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? "-" : `${s1(ms)} s`);
     for (const r of rows)
-        lines.push(`| ${r.program} | ${r.services} | ${r.resources} | ${s1(r.previewMs)} s | ${s1(r.upMs)} s | ${s1(r.noopPreviewMs)} s | ${s1(r.destroyMs)} s | ${(r.upMs / r.services).toFixed(0)} ms | ${r.load.toFixed(1)} |`);
+        lines.push(
+            `| ${r.program} | ${r.services} | ${r.resources} | ${t(r.previewMs)} | ${t(r.upMs)} | ${t(r.noopPreviewMs)} | ${t(r.destroyMs)} | ${r.upMs && Number.isFinite(r.upMs) ? `${(r.upMs / r.services).toFixed(0)} ms` : "-"} | ${r.load.toFixed(1)} |`,
+        );
+    const notes = rows.filter((r) => r.note).map((r) => `${r.services} services: ${r.note}`);
+    if (notes.length) lines.push("", ...notes);
     return lines.join("\n") + "\n";
 }
 
@@ -132,7 +140,7 @@ export function report(results: Record<string, any>): string {
     const m = Object.values(results)[0]?.machine;
     if (m) out.push(`Machine: ${m.cpus} cores (${m.cpu}), ${m.memGiB} GiB, Node ${m.node}.`, "");
     const when = (p: string) => `_${p}: ${results[p].at.slice(0, 16).replace("T", " ")} UTC, ${results[p].wallSeconds} s, load at end ${results[p].loadAtEnd.toFixed(1)}_\n`;
-    if (results.dev || results.cold) out.push(devTable([...(results.dev?.data.samples ?? []), ...(results.cold?.data.samples ?? [])]), ...["dev", "cold"].filter((p) => results[p]).map(when));
+    if (results.dev || results.cold) out.push(devTable([...(results.dev?.data.samples ?? []), ...(results.cold?.data.samples ?? [])], [...(results.dev?.data.failures ?? []), ...(results.cold?.data.failures ?? [])]), ...["dev", "cold"].filter((p) => results[p]).map(when));
     const pv = [...(results.preview?.data.rows ?? []), ...(results["preview-k8s"]?.data.rows ?? [])];
     if (pv.length) out.push(previewTable(pv), ...["preview", "preview-k8s"].filter((p) => results[p]).map(when));
     if (results.scale) out.push(scaleTable(results.scale.data.rows), when("scale"));
