@@ -149,7 +149,7 @@ function dockerRunArgs(name: string, image: string, o: { env?: string[]; health:
     return [
         "run", "-d", "--name", name, "--label", `berth.bench=${FLOOR}`, "--restart", "always", "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
         "--cpus", o.cpus, "--memory", `${o.mem}m`, "--memory-swap", `${o.mem}m`, ...(o.res ? ["--memory-reservation", `${o.res}m`] : []),
-        "--health-cmd", o.health.join(" "), "--health-interval", o.interval, "--health-timeout", o.timeout, "--health-retries", String(o.retries), "--health-start-period", o.start ?? "60s",
+        "--health-cmd", o.health.join(" "), "--health-interval", o.interval, "--health-timeout", o.timeout, "--health-retries", String(o.retries), "--health-start-period", o.start ?? "50s",
         "--network", o.net, ...(o.alias ? ["--network-alias", o.alias] : []), ...(o.env ?? []).flatMap((e) => ["-e", e]), ...(o.extra ?? []), image,
     ];
 }
