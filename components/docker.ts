@@ -67,6 +67,19 @@ export const HTTP_CHECK_SCRIPT =
     'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
 export const TCP_CHECK_SCRIPT = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
 
+/**
+ * Seconds as Docker reports a healthcheck duration back (Go's
+ * time.Duration: "30s", "1m0s", "1h2m0s"): written any other way ("60s"), the
+ * provider reads back a different string and every preview proposes to
+ * replace the container.
+ */
+export function goDuration(seconds: number): string {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
 export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
     let test: string[];
     if (c.command) test = ["CMD", ...c.command];
@@ -74,10 +87,10 @@ export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
     else test = ["CMD", "bash", "-c", HTTP_CHECK_SCRIPT, "http-check", String(c.http!.port), c.http!.path];
     return {
         tests: test,
-        interval: `${c.intervalSeconds}s`,
-        timeout: `${c.timeoutSeconds}s`,
+        interval: goDuration(c.intervalSeconds),
+        timeout: goDuration(c.timeoutSeconds),
         retries: c.retries,
-        startPeriod: `${c.startPeriodSeconds}s`,
+        startPeriod: goDuration(c.startPeriodSeconds),
     };
 }
 

@@ -2,6 +2,7 @@
 // children, their key inputs and options, and the URNs users depend on.
 import { describe, expect, it } from "vitest";
 import { demo } from "../../services/demo";
+import { goDuration } from "../../components/docker";
 import { render } from "./harness";
 
 // How the engine's wire format marks a secret value.
@@ -268,5 +269,13 @@ describe("a service with a per-replica volume", async () => {
             expect(r.byName(`demo-cache-${i}`).inputs.volumes).toEqual([{ volumeName: `berth-test-data-${i}`, containerPath: "/data", readOnly: false }]);
             expect(r.byName(`demo-cache-${i}`).opts.deleteBeforeReplace).toBe(true);
         }
+    });
+});
+
+describe("Docker healthcheck durations", () => {
+    it("are written as Docker reads them back (Go's time.Duration), so a check of a minute or more is not a change at every preview", () => {
+        // Go's (time.Duration(s) * time.Second).String() for each, printed by Go 1.26 on this machine.
+        const go = "0=0s 5=5s 59=59s 60=1m0s 90=1m30s 300=5m0s 3599=59m59s 3600=1h0m0s 3661=1h1m1s 86400=24h0m0s";
+        expect([0, 5, 59, 60, 90, 300, 3599, 3600, 3661, 86400].map((n) => `${n}=${goDuration(n)}`).join(" ")).toBe(go);
     });
 });
