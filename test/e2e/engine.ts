@@ -155,8 +155,8 @@ export async function teardown(s: E2eStack | undefined, cluster: LocalCluster, n
 }
 
 /** The images a stack built on the local Docker engine (`berth-<stack>-<service>:<tag>`), which outlive its destroy. */
-export function builtImages(stackName: string): string[] {
-    return run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${stackName}-`));
+export function builtImages(stackName: string, project = "berth"): string[] {
+    return run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`${project}-${stackName}-`));
 }
 
 /**
@@ -165,7 +165,7 @@ export function builtImages(stackName: string): string[] {
  * the stack, and the images it built, tagged `berth-<stack>-*`), so that no run
  * leaves anything behind.
  */
-export async function teardownDocker(s: E2eStack | undefined, stackName: string): Promise<void> {
+export async function teardownDocker(s: E2eStack | undefined, stackName: string, project = "berth"): Promise<void> {
     try {
         if (s) {
             try {
@@ -176,7 +176,7 @@ export async function teardownDocker(s: E2eStack | undefined, stackName: string)
         }
     } finally {
         for (const v of run("docker", ["volume", "ls", "-q", "--filter", `label=berth.dev/stack=${stackName}`]).split("\n").filter(Boolean)) run("docker", ["volume", "rm", v]);
-        const built = builtImages(stackName);
+        const built = builtImages(stackName, project);
         if (built.length) run("docker", ["image", "rm", ...built]);
     }
 }

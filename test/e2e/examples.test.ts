@@ -10,11 +10,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, REPO, RUN_ID, newStack, progress, requireDockerTarget, requirePortFree, requireTool, run } from "./engine";
+import { E2eStack, REPO, RUN_ID, newStack, progress, requireDockerTarget, requirePortFree, requireTool, run, teardownDocker } from "./engine";
 
 const EXAMPLE = path.join(REPO, "examples", "notes");
 const STACK = `e2e-examples-${RUN_ID}`;
-const PREFIX = `notes-${STACK}`; // <project>-<stack>: both Apps' Docker names start with it
+const PREFIX = `notes-${STACK}`; // <project>-<stack>: both Apps' Docker names start with it (the project is examples/notes')
 const DEMO_PORT = 18085;
 const NOTES_PORT = 18086;
 let s: E2eStack | undefined;
@@ -42,21 +42,7 @@ beforeAll(async () => {
     outputs = up.outputs;
 }, 1_200_000);
 
-afterAll(async () => {
-    try {
-        if (s) {
-            try {
-                await s.stack.destroy({ onOutput: progress(`${STACK} destroy`) });
-            } finally {
-                await s.remove();
-            }
-        }
-    } finally {
-        for (const v of byLabel("volume")) run("docker", ["volume", "rm", v]);
-        const images = run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`${PREFIX}-`));
-        if (images.length) run("docker", ["image", "rm", ...images]);
-    }
-}, 600_000);
+afterAll(() => teardownDocker(s, STACK, "notes"), 600_000);
 
 describe("a program that uses berth as a package, with two Apps in one stack", () => {
     it("both apps answer on 127.0.0.1", async () => {
