@@ -155,7 +155,17 @@ export function haproxyConfig(svc: ResolvedService): string {
         "  hold valid 1s",
         "  hold obsolete 1s",
     ];
+    // A published port is HTTP when the service has an HTTP check on it: it is
+    // balanced per request, with retries; any other port (a database, Redis,
+    // DNS over TCP, TLS passed through) is balanced per connection, bytes
+    // untouched (mode tcp), its replicas checked by a TCP connect.
+    const httpPorts = new Set([svc.health.readiness, svc.health.liveness, svc.health.startup].flatMap((c) => (c?.http ? [c.http.port] : [])));
     for (const p of svc.ports.filter((x) => x.publish !== undefined)) {
+        const server = `  server-template r 1-20 ${svc.name}:${p.port} check inter 1s fall 1 rise 1 resolvers docker init-addr none`;
+        if (!httpPorts.has(p.port)) {
+            lines.push(`frontend f${p.publish}`, "  mode tcp", "  option tcplog", `  bind *:${p.publish}`, `  default_backend b${p.port}`, `backend b${p.port}`, "  mode tcp", "  balance roundrobin", server);
+            continue;
+        }
         const check = svc.health.readiness?.http ? `option httpchk GET ${haproxyPath(svc.health.readiness.http.path)}` : "";
         lines.push(
             `frontend f${p.publish}`,
@@ -165,7 +175,7 @@ export function haproxyConfig(svc: ResolvedService): string {
             "  balance roundrobin",
             "  http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS",
             ...(check ? [`  ${check}`] : []),
-            `  server-template r 1-20 ${svc.name}:${p.port} check inter 1s fall 1 rise 1 resolvers docker init-addr none`,
+            server,
         );
     }
     return lines.join("\n") + "\n";
@@ -361,7 +371,16 @@ function volumeIdentity(ctx: DeployContext<DockerSettings>, volume: string): Rec
 export const dockerDriver = defineDriver({
     kind: "docker",
     settings: dockerSettings,
-    refuse: () => [],
+    refuse: ({ serviceNames, field }) =>
+        serviceNames.flatMap((name) =>
+            (field(name, "ports") ?? []).flatMap((p, i) =>
+                p.protocol === "udp" && p.publish !== undefined
+                    ? [
+                          `app.services.${name}.ports[${i}]: a published UDP port cannot be honoured on Docker: berth publishes through a generated HAProxy load balancer, which proxies TCP only; publish a TCP port, or leave this one unpublished (peers still reach ${name}:${p.port}/udp)`,
+                      ]
+                    : [],
+            ),
+        ),
     volumeIdentity,
     exposure: (settings) => settings.publishAddress,
     claims(ctx) {

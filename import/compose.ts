@@ -764,7 +764,8 @@ function mapPorts(v: unknown, s: ServiceCtx) {
             return addPort(s, p, +r.container, r.protocol as "tcp" | "udp", undefined);
         }
         if (r.protocol === "udp") {
-            s.note(p, "approximated", `udp port ${r.host} is published, but on Docker berth's load balancer (HAProxy) forwards TCP only: it does not answer there (Kubernetes publishes it)`);
+            s.note(p, "approximated", `udp port ${r.host} is not published: berth refuses a published UDP port on Docker (its load balancer, HAProxy, proxies TCP only); other services still reach it as ${s.name}:${r.container}/udp`);
+            return addPort(s, p, +r.container, "udp", undefined);
         }
         addPort(s, p, +r.container, r.protocol as "tcp" | "udp", +r.host);
     });

@@ -5,6 +5,7 @@
 // containers do). It must spread requests over the replicas, find a replica
 // that starts later by DNS, and fail no request when one disappears.
 import { randomBytes } from "crypto";
+import * as net from "net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LB_CONTEXT, haproxyConfig } from "../../components/docker";
 import { contextHash } from "../../components/images";
@@ -124,6 +125,41 @@ describe("the generated HAProxy load balancer, run in front of replicas", () => 
         expect(r.failed).toEqual([]);
         const after = await send(40, (s) => s.size === 2);
         expect([...after.seen].sort()).toEqual([`${NET}-web-2`, `${NET}-web-3`]);
+    });
+    it("passes a published port without an HTTP check through as TCP (mode tcp): a server that speaks first reaches the client, from both replicas", async () => {
+        const PORT3 = PORT + 2;
+        requirePortFree(PORT3);
+        // Stand-in replicas of a database-like service "db": on connect they send a line (as SMTP or MySQL do) and close.
+        for (const n of [1, 2]) {
+            const name = `${NET}-db-${n}`;
+            const server = 'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 5432, Listen => 16, ReuseAddr => 1) or die $!; while (my $c = $s->accept) { print $c "hello from $ENV{HOSTNAME}\\n"; close $c }';
+            run("docker", ["run", "-d", "--name", name, "--hostname", name, "--network", NET, "--network-alias", "db", IMAGE, "perl", "-e", server]);
+            started.push(name);
+        }
+        const db = { name: "db", ports: [{ port: 5432, publish: PORT3, protocol: "tcp" }], health: { readiness: { tcp: { port: 5432 }, intervalSeconds: 2, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 0 } } } as unknown as ResolvedService;
+        haproxy(`${NET}-db-lb`, haproxyConfig(db), ["-p", `127.0.0.1:${PORT3}:${PORT3}`]);
+        const greet = () =>
+            new Promise<string>((resolve, reject) => {
+                const sock = net.connect(PORT3, "127.0.0.1");
+                let got = "";
+                sock.setTimeout(3000, () => (sock.destroy(), reject(new Error(`no line within 3 s (got ${JSON.stringify(got)})`))));
+                sock.on("data", (d) => (got += d));
+                sock.on("end", () => resolve(got.trim()));
+                sock.on("error", reject);
+            });
+        const seen = new Set<string>();
+        let last = "";
+        for (let i = 0; i < 100 && seen.size < 2; i++) {
+            try {
+                const line = await greet();
+                if (line.startsWith("hello from ")) seen.add(line);
+                else last = line;
+            } catch (e) {
+                last = (e as Error).message;
+            }
+            if (seen.size < 2) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect([...seen].sort(), `last: ${last}; ${run("docker", ["logs", "--tail", "5", `${NET}-db-lb`])}`).toEqual([`hello from ${NET}-db-1`, `hello from ${NET}-db-2`]);
     });
     it("checks a health path holding HAProxy's own syntax (quotes, backslash, #) as that path, percent-encoded", async () => {
         const PORT2 = PORT + 1;

@@ -119,7 +119,8 @@ function service(earlier: { name: string; readiness: boolean; ports: boolean }[]
                 command: s.command,
                 args: s.args,
                 env: s.env,
-                ports: s.ports.map((p) => clean(p)),
+                // A published UDP port is refused on Docker (its load balancer proxies TCP only): UDP ports stay unpublished here.
+                ports: s.ports.map((p) => clean(p.protocol === "udp" ? { ...p, publish: undefined } : p)),
                 ...s.replicasOrScaling,
                 health: s.health,
                 restart: s.restart,

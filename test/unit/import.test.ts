@@ -183,10 +183,10 @@ const valid = (r: ImportResult) => expect(validate("t", r.spec, { target: "docke
 describe("ports and expose", () => {
     it("maps the short syntax: container only, host:container, ip:host:container, /udp", () => {
         const r = one('image: nginx\nports: ["3000", "8080:80", "127.0.0.1:8443:443", "53:53/udp", 9000]');
-        expect(svc(r).ports).toEqual([{ port: 3000 }, { port: 80, publish: 8080 }, { port: 443, publish: 8443 }, { port: 53, protocol: "udp", publish: 53 }, { port: 9000 }]);
+        expect(svc(r).ports).toEqual([{ port: 3000 }, { port: 80, publish: 8080 }, { port: 443, publish: 8443 }, { port: 53, protocol: "udp" }, { port: 9000 }]);
         expect(finding(r, "services.app.ports[0]")!.message).toContain('berth does not publish it (other services reach it as app:3000); to publish it, write "3000:3000"');
         expect(finding(r, "services.app.ports[2]")!.message).toContain("host address 127.0.0.1: berth binds every published port of a stack to berth:docker.publishAddress");
-        expect(finding(r, "services.app.ports[3]")!.message).toContain("udp port 53 is published, but on Docker berth's load balancer (HAProxy) forwards TCP only");
+        expect(finding(r, "services.app.ports[3]")!.message).toContain("udp port 53 is not published: berth refuses a published UDP port on Docker (its load balancer, HAProxy, proxies TCP only)");
         valid(r);
     });
 

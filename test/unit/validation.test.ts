@@ -58,6 +58,7 @@ const cases: Case[] = [
     ["port 0", edit((a) => (a.services.api.ports[0].port = 0)), docker, /app\.services\.api\.ports\[0\]\.port: a port from 1 to 65535/],
     ["port 70000", edit((a) => (a.services.api.ports[0].publish = 70000)), docker, /app\.services\.api\.ports\[0\]\.publish: a port from 1 to 65535/],
     ["bad protocol", edit((a) => (a.services.api.ports[0].protocol = "sctp")), docker, /app\.services\.api\.ports\[0\]\.protocol: .*"tcp"\|"udp"/],
+    ["published UDP on Docker", edit((a) => (a.services.api.ports = [{ port: 53, protocol: "udp", publish: 53 }])), docker, /app\.services\.api\.ports\[0\]: a published UDP port cannot be honoured on Docker: .*proxies TCP only; publish a TCP port, or leave this one unpublished \(peers still reach api:53\/udp\)/],
     ["published port clash", edit((a) => (a.services.cache.ports[0].publish = 8080)), docker, /app\.services\.cache\.ports\[0\]\.publish: host port 8080 is already published by service "api"/],
     ["port listed twice", edit((a) => a.services.api.ports.push({ port: 8080 })), docker, /app\.services\.api\.ports\[1\]\.port: port 8080\/tcp is listed twice/],
     ["mount of an undeclared volume", edit((a) => (a.services.api.volumes[0].volume = "logs")), docker, /app\.services\.api\.volumes\[0\]\.volume: volume "logs" is not declared in volumes \(declared: data\)/],
