@@ -2,7 +2,20 @@
 // become modules that type-check, pass berth's validation and render on both
 // targets; each report names what it could not carry over. Then one test per
 // mapping rule, and Compose's interpolation.
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
+
+/** A child process run to its end without blocking the test worker (a blocked worker misses vitest's own RPC deadline). */
+function spawnAsync(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const p = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        p.stdout.on("data", (d) => (stdout += d));
+        p.stderr.on("data", (d) => (stderr += d));
+        p.on("error", reject);
+        p.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+}
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -122,7 +135,7 @@ describe("the fifteen sample apps", () => {
         expect(renderReport(r, "x")).toContain("a Kubernetes stack also needs:\n  pulumi config set --path 'berth:services.web1.restart' always --stack <stack>\n");
     });
 
-    it("each generated module type-checks where it is written, and a wrong one does not", () => {
+    it("each generated module type-checks where it is written, and a wrong one does not", async () => {
         // A folder inside the repository, so that the modules' import of the entry module resolves.
         const dir = fs.mkdtempSync(path.join(REPO_ROOT, ".import-typecheck-"));
         try {
@@ -134,7 +147,7 @@ describe("the fifteen sample apps", () => {
             const bad = renderModule(imported.get("django")!, { source: "x", modulePath: path.join(dir, "bad.ts") }).replace('services: {\n        web: {', 'services: {\n        web: {\n            replicas: "two",');
             fs.writeFileSync(path.join(dir, "zz-bad.ts"), bad);
             fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", include: ["*.ts"] }));
-            const tsc = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", dir], { encoding: "utf8" });
+            const tsc = await spawnAsync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", dir]);
             const errors = tsc.stdout.split("\n").filter((l) => / error TS/.test(l));
             expect(errors.length, tsc.stdout).toBe(1);
             expect(errors[0]).toMatch(/^\.import-typecheck-\w+\/zz-bad\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
@@ -143,15 +156,15 @@ describe("the fifteen sample apps", () => {
         }
     }, 180_000);
 
-    it("npm run import writes the module to stdout and the report to stderr", () => {
-        const r = spawnSync("npm", ["run", "-s", "import", "--", "../shared/compose-samples/spring-postgres/compose.yaml"], { cwd: REPO_ROOT, encoding: "utf8" });
+    it("npm run import writes the module to stdout and the report to stderr", async () => {
+        const r = await spawnAsync("npm", ["run", "-s", "import", "--", "../shared/compose-samples/spring-postgres/compose.yaml"], { cwd: REPO_ROOT });
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/^\/\/ Imported from \.\.\/shared\/compose-samples\/spring-postgres\/compose\.yaml by `npm run import`/);
         expect(r.stdout).toContain('import { AppInput } from "../components";\n\nexport const app = {\n    services: {\n        backend: {');
         expect(r.stdout).not.toContain("berth import");
         expect(r.stderr).toMatch(/^berth import \.\.\/shared\/compose-samples\/spring-postgres\/compose\.yaml: 2 services; \d+ keys mapped, \d+ approximated, 0 refused\n/);
         expect(r.stderr).toContain("pulumi config set --secret berth:dbPassword");
-        const bad = spawnSync("npm", ["run", "-s", "import", "--", "no/such/compose.yaml"], { cwd: REPO_ROOT, encoding: "utf8" });
+        const bad = await spawnAsync("npm", ["run", "-s", "import", "--", "no/such/compose.yaml"], { cwd: REPO_ROOT });
         expect([bad.status, bad.stdout]).toEqual([1, ""]);
         expect(bad.stderr).toMatch(/^berth import: cannot read no\/such\/compose\.yaml: ENOENT/);
     }, 180_000);

@@ -6,7 +6,8 @@
  * differs from components/ in nothing else, typechecks it, and renders the
  * demo on the echo target with Pulumi mocks in a child process.
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
+import { promisify } from "util";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,15 +15,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const REPO = path.resolve(__dirname, "../..");
 let copy: string;
 
+/** Runs without blocking the test worker (a blocked worker misses vitest's own RPC deadline). */
+const execFileAsync = promisify(execFile);
+
 /** Runs a TypeScript file of the copy with ts-node; its stdout, or the error with its output. */
-function runTs(file: string, env: Record<string, string> = {}): string {
+async function runTs(file: string, env: Record<string, string> = {}): Promise<string> {
     // From the repo, where the demo's build contexts are.
-    return execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(copy, file)], {
+    const { stdout } = await execFileAsync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(copy, file)], {
         cwd: REPO,
         encoding: "utf8",
         env: { ...process.env, TS_NODE_PROJECT: path.join(copy, "tsconfig.json"), ...env },
-        stdio: ["ignore", "pipe", "pipe"],
+        maxBuffer: 64 * 1024 * 1024,
     });
+    return stdout;
 }
 
 beforeAll(() => {
@@ -93,13 +98,13 @@ describe("a third target", () => {
         expect(lines.filter((l) => l.startsWith("diff ")).map((l) => path.basename(l.split(" ").pop()!))).toEqual(["drivers.ts"]);
     });
 
-    it("typechecks with berth's own code", () => {
-        execFileSync(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", path.join(copy, "tsconfig.json")], { encoding: "utf8" });
+    it("typechecks with berth's own code", async () => {
+        await execFileAsync(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", path.join(copy, "tsconfig.json")], { encoding: "utf8" });
     }, 120_000);
 
-    it("renders the demo: its settings validated by its own schema, one object per network, volume and service, secrets as secrets", () => {
+    it("renders the demo: its settings validated by its own schema, one object per network, volume and service, secrets as secrets", async () => {
         const config = { "berth:target": "echo", "berth:echo": JSON.stringify({ label: "blue" }), "berth:dbPassword": "s3cret" };
-        const out = JSON.parse(runTs("render.ts", { ECHO_CONFIG: JSON.stringify(config) }));
+        const out = JSON.parse(await runTs("render.ts", { ECHO_CONFIG: JSON.stringify(config) }));
         expect(out.error).toBeUndefined();
         expect(out.target).toBe("echo");
         expect(out.manifest.exposure).toBe("echo blue");
@@ -125,9 +130,9 @@ describe("a third target", () => {
         expect((out.registered as { type: string }[]).filter((r) => /^(docker|kubernetes):/.test(r.type))).toEqual([]);
     }, 120_000);
 
-    it("refuses, by its own schema and its own rules, what it cannot take, in berth's one-round message", () => {
+    it("refuses, by its own schema and its own rules, what it cannot take, in berth's one-round message", async () => {
         const config = { "berth:target": "echo", "berth:echo": JSON.stringify({ label: "Blue", extra: 1 }), "berth:dbPassword": "s3cret" };
-        const out = JSON.parse(runTs("render.ts", { ECHO_CONFIG: JSON.stringify(config) }));
+        const out = JSON.parse(await runTs("render.ts", { ECHO_CONFIG: JSON.stringify(config) }));
         expect(out.error).toMatch(/^berth: stack "test" has invalid input:/);
         expect(out.error).toContain("berth:echo.label: lowercase letters");
         expect(out.error).toMatch(/berth:echo: Unrecognized key: "extra"/);
