@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { localCluster, progress, requireDockerTarget } from "../e2e/engine";
-import { CYCLES, ChaosStack, RUN_ID, ROWS_PER_CYCLE, Target, chaosBranch, chaosStack, labelled, orphans, readRows, record, run, sha256, writeRows } from "./lib";
+import { CYCLES, ChaosStack, RUN_ID, ROWS_PER_CYCLE, Target, chaosBranch, chaosStack, chaosTeardown, labelled, orphans, readRows, record, sha256, writeRows } from "./lib";
 
 const TARGETS = (process.env.CHAOS_TARGETS ?? "docker,kubernetes").split(",").filter(Boolean) as Target[];
 
@@ -57,27 +57,7 @@ describe.each(TARGETS)("data across %s cycles", (target) => {
     const branch = chaosBranch(target === "docker" ? 28081 : 28082, true);
     let s: ChaosStack | undefined;
 
-    afterAll(async () => {
-        try {
-            if (s) {
-                await s.stack.destroy({ onOutput: progress(`${name} destroy`) });
-                await s.remove();
-            }
-        } finally {
-            if (target === "docker") {
-                for (const v of labelled("volume", name)) run("docker", ["volume", "rm", v]);
-                const images = run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${name}-`));
-                if (images.length) run("docker", ["image", "rm", ...images]);
-            } else {
-                try {
-                    localCluster().kubectl("delete", "namespace", name, "--wait=true", "--timeout=180s");
-                } catch {
-                    // never created
-                }
-            }
-            fs.rmSync(branch, { recursive: true, force: true });
-        }
-    });
+    afterAll(() => chaosTeardown(s, name, target, branch));
 
     it(`keeps every row through ${CYCLES} cycles of image update, replacement, destroy and up`, async () => {
         if (target === "docker") requireDockerTarget();

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { E2eStack, REPO, RUN_ID, branchOfProgram, berthEnv, localCluster, newStack, run, stackFileConfig } from "../e2e/engine";
+import { E2eStack, REPO, RUN_ID, branchOfProgram, berthEnv, localCluster, newStack, run, stackFileConfig, teardown, teardownDocker } from "../e2e/engine";
 
 export { REPO, RUN_ID };
 export const CYCLES = Number(process.env.CHAOS_CYCLES ?? 10);
@@ -153,3 +153,24 @@ export function scriptEnv(s: E2eStack): Record<string, string> {
 }
 
 export { berthEnv, run };
+
+/**
+ * Destroys and removes a chaos stack, then what outlives a destroy by design
+ * (Docker: its retained volumes and built images; Kubernetes: its namespace),
+ * and its branch of the program.
+ */
+export async function chaosTeardown(s: ChaosStack | undefined, name: string, target: Target, branch: string): Promise<void> {
+    try {
+        if (target === "docker") await teardownDocker(s, name);
+        else if (s) await teardown(s, localCluster(), name);
+        else {
+            try {
+                localCluster().kubectl("delete", "namespace", name, "--wait=true", "--timeout=180s");
+            } catch {
+                // never created
+            }
+        }
+    } finally {
+        fs.rmSync(branch, { recursive: true, force: true });
+    }
+}

@@ -13,11 +13,10 @@
 // It stops every container of the engine for a moment (other stacks' too):
 // scripts/chaos runs it alone, last. A missing engine FAILS it.
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { E2E_PUBLISH_PORT, localCluster, progress, requireDockerTarget } from "../e2e/engine";
-import { ChaosStack, REPO, RUN_ID, chaosBranch, chaosStack, labelled, record, run, stateResources, waitFor } from "./lib";
+import { ChaosStack, REPO, RUN_ID, chaosBranch, chaosStack, chaosTeardown, labelled, record, run, stateResources, waitFor } from "./lib";
 
 interface Restart {
     stack: string;
@@ -60,19 +59,7 @@ describe("Docker engine restart with a dev-like stack up", () => {
     const branch = chaosBranch(28085, false);
     let s: ChaosStack | undefined;
 
-    afterAll(async () => {
-        try {
-            if (s) {
-                await s.stack.destroy({ onOutput: progress(`${name} destroy`) });
-                await s.remove();
-            }
-        } finally {
-            for (const v of labelled("volume", name)) run("docker", ["volume", "rm", v]);
-            const images = run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n").filter((n) => n.startsWith(`berth-${name}-`));
-            if (images.length) run("docker", ["image", "rm", ...images]);
-            fs.rmSync(branch, { recursive: true, force: true });
-        }
-    });
+    afterAll(() => chaosTeardown(s, name, "docker", branch));
 
     it("comes back by its restart policies, answers, and refresh changes no input", async () => {
         requireDockerTarget();
