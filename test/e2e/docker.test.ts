@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICY_PACK, previewStack } from "../../review/preview";
 import { policyConfigFor } from "../../review/stack";
 import { summarize } from "../../review/summary";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker, until, load } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, runLong, teardownDocker, until, load } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -216,7 +216,7 @@ describe("docker target: dev stack on the local engine", () => {
         // npm run down, after a container was removed behind the engine's back (a user's
         // `docker rm -f`): nothing of the stack is left but the retained volume and the images it built.
         run("docker", ["rm", "-f", replicas("worker")[0].Id]);
-        const down = run("bash", [path.join(REPO, "scripts/down"), STACK], s.env);
+        const down = await runLong("bash", [path.join(REPO, "scripts/down"), STACK], s.env);
         expect(down).toContain(`destroyed ${STACK}`);
         expect(containers().map((c) => c.Name)).toEqual([]);
         expect(dockerNames("network")).toEqual([]);

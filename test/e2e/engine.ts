@@ -5,7 +5,7 @@
  * test pass.
  */
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -51,6 +51,19 @@ export function requireDockerTarget(): void {
 
 export function run(cmd: string, args: string[], env: Record<string, string> = process.env as Record<string, string>): string {
     return execFileSync(cmd, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+}
+
+/**
+ * `run` for a command that may take a minute or more (npm run up/down): the
+ * test worker keeps its event loop, so it does not miss vitest's own RPC
+ * deadline. Rejects with the command's output on a non-zero exit.
+ */
+export function runLong(cmd: string, args: string[], env: Record<string, string> = process.env as Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) =>
+        execFile(cmd, args, { encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+            err ? reject(Object.assign(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`), { stdout, stderr })) : resolve(stdout),
+        ),
+    );
 }
 
 export interface E2eStack {
