@@ -28,7 +28,13 @@ export interface Rendered {
  * outstanding RPCs (what it awaits before it disconnects), drained, including
  * registrations made later from inside outputs.
  */
-const registrationsDone = (): Promise<void> => (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+const registrationsDone = async (): Promise<void> => {
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    // Then one turn of the event loop: with mocks every registration resolves as
+    // a microtask, and a long run of renders (200 generated apps) would starve
+    // the worker's own messages to vitest (its RPC deadline: an unhandled error).
+    await new Promise((r) => setImmediate(r));
+};
 
 export async function render(
     spec: AppInput,
