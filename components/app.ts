@@ -122,7 +122,7 @@ function plan(name: string, args: AppArgs): Plan {
     const driver = driverOf(stack.target);
     const services: Record<string, ResolvedService> = {};
     for (const [svcName, svc] of Object.entries(app.services)) {
-        services[svcName] = { ...withOverrides(svc, own(stack.services, svcName)), name: svcName };
+        services[svcName] = { ...withOverrides(svc, own(stack.services, svcName), stack.images), name: svcName };
     }
     const berth = new pulumi.Config("berth");
     const ctx: DeployContext = {

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { DRIVERS } from "./drivers";
-import { dnsName, envName, resourcesSchema, restartPolicy, scalingSchema, volumeSchema } from "./spec";
+import { dnsName, envName, imageRef, resourcesSchema, restartPolicy, scalingSchema, volumeSchema } from "./spec";
 
 export const serviceOverrideSchema = z.strictObject({
     replicas: z.int().min(0, "0 or more").max(100, "at most 100").optional(),
@@ -31,6 +31,15 @@ export const stackConfigSchema = z.strictObject({
     protectVolumes: z.boolean().default(false),
     /** Per-service overrides of replicas, env, resources and scaling. @default {} */
     services: z.record(dnsName, serviceOverrideSchema).default({}),
+    /**
+     * Image references this stack runs instead of the app's, e.g.
+     * `{ "postgres:16": "localhost:5000/mirror/postgres:16" }` for a private
+     * mirror: every service whose `image` is a key runs the value instead, on
+     * either target (Docker pulls it; Kubernetes' pods reference it). A key
+     * that no service's `image` names is refused, with the images the app
+     * uses. Built images (`build`) are not affected. @default {}
+     */
+    images: z.record(imageRef, imageRef).default({}),
     /** Per-volume overrides of size, access and allowDataLoss. @default {} */
     volumes: z.record(dnsName, volumeSchema.pick({ size: true, access: true, allowDataLoss: true }).partial()).default({}),
 });

@@ -11,11 +11,12 @@ import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRec
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
-export function withOverrides(svc: ServiceSpec, o: StackConfig["services"][string] = {}) {
+export function withOverrides(svc: ServiceSpec, o: StackConfig["services"][string] = {}, images: StackConfig["images"] = {}) {
     const scaling = o.scaling ?? svc.scaling;
     const replicas = o.replicas ?? svc.replicas;
     return {
         ...svc,
+        image: svc.image !== undefined ? (own(images, svc.image) ?? svc.image) : undefined,
         env: { ...svc.env, ...o.env },
         resources: o.resources ?? svc.resources,
         restart: o.restart ?? svc.restart,
@@ -239,6 +240,12 @@ export function validate(
                         `${at}: up to ${most} replicas would share volume ${m.volume}, one ReadWriteOnce data directory; set volumes.${m.volume}.perReplica: true to give each replica its own copy, or volumes.${m.volume}.access: ReadWriteMany if they may share it`,
                     );
                 }
+            }
+        }
+        const used = [...new Set(serviceNames.map((n) => field(n, "image")).filter((i): i is string => i !== undefined))];
+        for (const from of Object.keys(stack.images)) {
+            if (!used.includes(from)) {
+                problems.push(`berth:images${keyStep(from)}: no service's image is ${from}, so this override would change nothing (the app's images: ${used.join(", ") || "none, every service is built"})`);
             }
         }
         for (const name of Object.keys(stack.volumes)) {
