@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { z } from "zod";
 import { contextHash } from "./images";
-import { Check, NetworkSpec, VolumeSpec } from "./spec";
+import { Check, NetworkSpec, VolumeSpec, restartLimit } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
@@ -290,7 +290,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             // `pulumi up` waits until the container is healthy.
                             wait: check !== undefined,
                             waitTimeout: check ? check.startPeriodSeconds + (check.intervalSeconds + check.timeoutSeconds) * (check.retries + 2) + 30 : undefined,
-                            restart: RESTART[svc.restart],
+                            restart: RESTART[restartLimit(svc.restart).policy],
+                            maxRetryCount: restartLimit(svc.restart).maxRetries,
                             networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name] })),
                             volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
                             privileged: false,

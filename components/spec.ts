@@ -201,8 +201,17 @@ export const DOCKER_DEFAULT_CAPABILITIES = [
     "SYS_CHROOT",
 ] as const;
 
+const RESTART_ACCEPTED = 'one of "always", "unless-stopped", "on-failure", "on-failure:N" (restarted at most N times, N from 1), "no" or "never"';
 /** Restart policies (see serviceSchema.restart); "never" is the older name of Compose's "no". */
-export const restartPolicy = z.enum(["always", "on-failure", "never", "no", "unless-stopped"]);
+export const restartPolicy = z
+    .union([z.enum(["always", "on-failure", "never", "no", "unless-stopped"]), z.templateLiteral(["on-failure:", z.int()])], { error: RESTART_ACCEPTED })
+    .refine((r) => !/^on-failure:(-|0+$)/.test(r), { message: RESTART_ACCEPTED });
+export type RestartPolicy = z.infer<typeof restartPolicy>;
+/** A policy's name and its most restarts: "on-failure:3" is on-failure with at most 3. */
+export function restartLimit(r: RestartPolicy): { policy: "always" | "on-failure" | "never" | "no" | "unless-stopped"; maxRetries?: number } {
+    const m = /^on-failure:(\d+)$/.exec(r);
+    return m ? { policy: "on-failure", maxRetries: Number(m[1]) } : { policy: r as "always" };
+}
 /** The restart policies a Kubernetes Deployment or StatefulSet can honour: its pods' restartPolicy is always Always. */
 export const KUBERNETES_RESTART = ["always", "unless-stopped"] as const;
 
@@ -250,14 +259,17 @@ export const serviceSchema = z
         /**
          * What happens when the container exits, as in Compose: "no" (never
          * restarted; "never" is the same), "always", "on-failure" (restarted
-         * when it exits non-zero) or "unless-stopped" (as "always", except a
-         * container stopped by hand stays stopped when the engine restarts).
-         * Docker: the container's restart policy. Kubernetes: a Deployment or
+         * when it exits non-zero), "on-failure:N" (so, at most N times: Compose's
+         * on-failure:N) or "unless-stopped" (as "always", except a container
+         * stopped by hand stays stopped when the engine restarts).
+         * Docker: the container's restart policy (on-failure:N: policy
+         * on-failure with maximum retry count N). Kubernetes: a Deployment or
          * StatefulSet restarts its pods always (restartPolicy Always), so
          * "always" and "unless-stopped" (a workload is stopped there by scaling
-         * it to 0, and it stays so) run as they read; "no", "never" and
-         * "on-failure" are refused for a Kubernetes stack (a stack may set its
-         * own: berth:services.<name>.restart). A stack can override it.
+         * it to 0, and it stays so) run as they read; "no", "never",
+         * "on-failure" and "on-failure:N" are refused for a Kubernetes stack (a
+         * stack may set its own: berth:services.<name>.restart). A stack can
+         * override it.
          * @default "always" (Compose's default is "no": write it to run as Compose does)
          */
         restart: restartPolicy.default("always"),

@@ -182,7 +182,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
         if (typeof v !== "boolean") return s.note(s.key, "refused", `expected true or false, got ${JSON.stringify(v)}`);
         s.security.readOnlyRootFilesystem = v;
     }),
-    restart: mapped("restart: no, always, on-failure, unless-stopped (on-failure:N is on-failure)", (v, s) => mapRestart(v, s, s.key)),
+    restart: mapped("restart: no, always, on-failure, on-failure:N, unless-stopped", (v, s) => mapRestart(v, s, s.key)),
     runtime: unsupported("refused", notInSpec("an OCI runtime: the container runs on the target's default runtime (runc), so an image made for another runtime (e.g. wasm) does not start there")),
     scale: mapped("replicas", (v, s) => mapReplicas(v, s, s.key)),
     secrets: mapped("secrets: a file at /run/secrets/<name> (as: file), its value from the stack's secret config", mapSecrets),
@@ -895,8 +895,11 @@ function mapHealthcheck(v: unknown, s: ServiceCtx) {
 function mapRestart(v: unknown, s: ServiceCtx, p: string) {
     const m = typeof v === "string" ? /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v) : null;
     if (!m || (m[2] !== undefined && m[1] !== "on-failure")) return s.note(p, "refused", `${JSON.stringify(v)}: accepted no, always, on-failure[:N], unless-stopped; berth's default (always) is used`);
-    s.out.restart = m[1];
-    if (m[2] !== undefined) s.note(p, "approximated", `on-failure:${m[2]} is on-failure: berth does not limit the retries (the engine restarts it each time it fails)`);
+    if (m[2] !== undefined && +m[2] === 0) {
+        // Docker reads a maximum of 0 as no maximum.
+        s.out.restart = "on-failure";
+        s.note(p, "mapped", `on-failure:${m[2]} is on-failure: Docker reads a maximum of 0 as no maximum`);
+    } else s.out.restart = m[2] !== undefined ? `on-failure:${+m[2]}` : m[1];
     if (m[1] === "no" || m[1] === "on-failure") {
         s.kubernetes.services[s.name] = { restart: "always" };
         const cmd = `pulumi config set --path 'berth:services.${s.name}.restart' always --stack <stack>`;
@@ -968,8 +971,13 @@ function mapDeploy(v: unknown, s: ServiceCtx) {
             const cond = x.condition ?? "any";
             const policy = { none: "no", "on-failure": "on-failure", any: "always" }[String(cond)];
             if (!policy) s.note(`${p}.condition`, "refused", `${JSON.stringify(cond)}: accepted none, on-failure, any`);
-            else if (s.raw.restart === undefined) mapRestart(policy, s, p);
-            for (const rk of Object.keys(x)) if (rk !== "condition") s.note(`${p}${step(rk)}`, "approximated", notInSpec(`restart ${rk}: the engine restarts without a delay, window or limit`));
+            // max_attempts limits on-failure's restarts, as on-failure:N does.
+            const attempts = policy === "on-failure" && typeof x.max_attempts === "number" && Number.isInteger(x.max_attempts) && x.max_attempts > 0 ? x.max_attempts : undefined;
+            if (policy && s.raw.restart === undefined) mapRestart(attempts !== undefined ? `on-failure:${attempts}` : policy, s, p);
+            for (const rk of Object.keys(x)) {
+                if (rk === "condition" || (rk === "max_attempts" && attempts !== undefined && s.raw.restart === undefined)) continue;
+                s.note(`${p}${step(rk)}`, "approximated", notInSpec(`restart ${rk}: the engine restarts without a delay or window${rk === "max_attempts" ? ", and limits restarts only with condition on-failure (restart: on-failure:N)" : ""}`));
+            }
         } else if (k === "mode" && (x === "replicated" || x === null)) s.note(p, "mapped", "replicated is how berth runs a service");
         else if (k === "mode") s.note(p, "refused", `mode ${JSON.stringify(x)}: berth runs a number of replicas (one per node is not in the spec)`);
         else if (k === "update_config") s.note(p, "approximated", "berth starts new replicas before stopping old ones (Kubernetes: set rollingUpdate in the module for its bounds)");

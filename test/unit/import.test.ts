@@ -333,15 +333,18 @@ describe("restart, replicas, resources", () => {
         ["always", "always", false],
         ["unless-stopped", "unless-stopped", false],
         ["on-failure", "on-failure", true],
-        ['"on-failure:3"', "on-failure", true],
+        ['"on-failure:3"', "on-failure:3", true],
     ])("restart %s is %s (a Kubernetes override: %s)", (compose, berth, override) => {
         const r = one(`image: nginx\nrestart: ${compose}`);
         expect(svc(r).restart).toBe(berth);
         expect(r.kubernetes.services).toEqual(override ? { app: { restart: "always" } } : {});
     });
 
-    it("reports on-failure:N's dropped limit, and a missing restart", () => {
-        expect(finding(one('image: nginx\nrestart: "on-failure:3"'), "services.app.restart")!.message).toMatch(/^on-failure:3 is on-failure: berth does not limit the retries/);
+    it("keeps on-failure:N's limit (0 is no limit, as Docker reads it), and reports a missing restart", () => {
+        const limited = one('image: nginx\nrestart: "on-failure:3"');
+        expect(svc(limited).restart).toBe("on-failure:3");
+        expect(limited.kubernetes.services).toEqual({ app: { restart: "always" } });
+        expect(svc(one('image: nginx\nrestart: "on-failure:0"')).restart).toBe("on-failure");
         const r = one("image: nginx");
         expect(svc(r).restart).toBeUndefined();
         expect(finding(r, "services.app.restart")!.message).toMatch(/^not set: Compose does not restart a container that exits \("no"\), berth restarts it \("always"/);
@@ -349,9 +352,14 @@ describe("restart, replicas, resources", () => {
 
     it("deploy: replicas, limits and reservations, restart_policy", () => {
         const r = one("image: nginx\ndeploy:\n  replicas: 3\n  resources:\n    limits: {cpus: '0.50', memory: 512M, pids: 10}\n    reservations: {cpus: 0.25, memory: 1.5g}\n  restart_policy: {condition: on-failure, max_attempts: 3}\n  placement: {constraints: [node.role==manager]}");
-        expect(svc(r)).toMatchObject({ replicas: 3, restart: "on-failure", resources: { cpu: { limit: "500m", request: "250m" }, memory: { limit: "512Mi", request: "1536Mi" } } });
+        expect(svc(r)).toMatchObject({ replicas: 3, restart: "on-failure:3", resources: { cpu: { limit: "500m", request: "250m" }, memory: { limit: "512Mi", request: "1536Mi" } } });
         expect(finding(r, "services.app.deploy.resources.limits.pids")!.kind).toBe("approximated");
-        expect(finding(r, "services.app.deploy.restart_policy.max_attempts")!.kind).toBe("approximated");
+        // max_attempts became the limit of on-failure:3; with another condition it limits nothing.
+        expect(finding(r, "services.app.deploy.restart_policy.max_attempts")).toBeUndefined();
+        const any = one("image: nginx\ndeploy:\n  restart_policy: {condition: any, max_attempts: 3, delay: 5s}");
+        expect(svc(any).restart).toBe("always");
+        expect(finding(any, "services.app.deploy.restart_policy.max_attempts")!.kind).toBe("approximated");
+        expect(finding(any, "services.app.deploy.restart_policy.delay")!.kind).toBe("approximated");
         expect(finding(r, "services.app.deploy.placement")!.kind).toBe("approximated");
         expect(finding(r, "services.app.restart")).toBeUndefined(); // the policy was given, in deploy
         valid(r);

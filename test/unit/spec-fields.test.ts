@@ -68,3 +68,29 @@ describe("image override per stack (berth:images)", () => {
         expect(k.message).toMatch(/berth:images\["UPPER:1"\]: invalid name: an image reference such as/);
     });
 });
+
+describe("restart on-failure:N", () => {
+    it("Docker runs it as the engine's on-failure policy with a maximum retry count of N", async () => {
+        const r = await render(one({ restart: "on-failure:5" }), dockerCfg);
+        expect(r.byName("demo-app-0").inputs).toMatchObject({ restart: "on-failure", maxRetryCount: 5 });
+    });
+
+    it("sets no retry count for any other policy", async () => {
+        for (const restart of ["on-failure", "always", "no"]) {
+            const r = await render(one({ restart }), dockerCfg);
+            expect(r.byName("demo-app-0").inputs.maxRetryCount, restart).toBeUndefined();
+        }
+    });
+
+    it("a stack may set it for a service", async () => {
+        const r = await render(one({}), { ...dockerCfg, services: { app: { restart: "on-failure:2" } } });
+        expect(r.byName("demo-app-0").inputs).toMatchObject({ restart: "on-failure", maxRetryCount: 2 });
+    });
+
+    it("Kubernetes refuses it as it refuses on-failure, naming the field, the target and what works", async () => {
+        const e = await refusal(one({ restart: "on-failure:5" }), k8sCfg);
+        expect(e.message).toContain(
+            'app.services.app.restart: "on-failure:5" cannot be honoured on Kubernetes: a Deployment or StatefulSet restarts its pods always (restartPolicy Always is the only one it accepts); use "always" or "unless-stopped", or set berth:services.app.restart for this stack',
+        );
+    });
+});
