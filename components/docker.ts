@@ -308,7 +308,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             // Old replicas get time to finish in-flight requests.
                             destroyGraceSeconds: 10,
                             stopTimeout: 10,
-                            labels: labels({ "berth.dev/service": svc.name, "berth.dev/replica": String(i) }),
+                            // The service's own labels cannot be berth's (the spec refuses berth.dev/ keys).
+                            labels: labels({ ...svc.labels, "berth.dev/service": svc.name, "berth.dev/replica": String(i) }),
                         },
                         {
                             parent,

@@ -23,7 +23,7 @@ import * as path from "path";
 import { z } from "zod";
 import { contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
-import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec } from "./spec";
+import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec, isAnnotationKey } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** A namespace's name: a DNS-1123 label (up to 63 characters, as Kubernetes allows). */
@@ -351,8 +351,10 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     };
                 });
             const hasVolume = svc.volumes.length > 0;
+            // The service's labels are annotations: its labels select its pods and stay berth's.
+            const annotations = Object.keys(svc.labels).length > 0 ? svc.labels : undefined;
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
-                metadata: { labels: podLabels },
+                metadata: { labels: podLabels, annotations },
                 spec: {
                     automountServiceAccountToken: false,
                     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
@@ -400,7 +402,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                       new k8s.apps.v1.StatefulSet(
                           `${appName}-${svc.name}-statefulset`,
                           {
-                              metadata: meta(svc.name, labels),
+                              metadata: { ...meta(svc.name, labels), annotations },
                               spec: {
                                   serviceName: svc.name,
                                   replicas,
@@ -428,7 +430,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     : new k8s.apps.v1.Deployment(
                           `${appName}-${svc.name}-deployment`,
                           {
-                              metadata: meta(svc.name, labels),
+                              metadata: { ...meta(svc.name, labels), annotations },
                               spec: {
                                   replicas,
                                   selector: { matchLabels: labels },
@@ -588,6 +590,13 @@ export const kubernetesDriver = defineDriver({
             }
         }
         for (const name of serviceNames) {
+            for (const key of Object.keys(field(name, "labels") ?? {})) {
+                if (!isAnnotationKey(key)) {
+                    problems.push(
+                        `app.services.${name}.labels[${JSON.stringify(key)}]: cannot be honoured on Kubernetes, where a service's labels are annotations and an annotation's key is a name of at most 63 characters (letters, digits, '-', '_', '.', starting and ending with a letter or digit), optionally after a DNS prefix and "/" (e.g. "example.com/owner"); shorten or rename it`,
+                    );
+                }
+            }
             const fromStack = Object.hasOwn(stack.services, name) ? stack.services[name].restart : undefined;
             const restart = fromStack ?? field(name, "restart");
             if (restart !== undefined && !(KUBERNETES_RESTART as readonly string[]).includes(restart)) {

@@ -215,6 +215,25 @@ export function restartLimit(r: RestartPolicy): { policy: "always" | "on-failure
 /** The restart policies a Kubernetes Deployment or StatefulSet can honour: its pods' restartPolicy is always Always. */
 export const KUBERNETES_RESTART = ["always", "unless-stopped"] as const;
 
+/** The prefix of the labels berth sets itself (Docker labels, Kubernetes labels): a service's own labels may not use it. */
+export const BERTH_LABEL_PREFIX = "berth.dev/";
+/** A label's key (Compose's `labels`): any text without spaces, control characters or `=`, not under berth.dev/. */
+export const labelKey = z
+    .string()
+    .regex(/^[^\s=\x00-\x1f\x7f]+$/, 'a label key such as "com.example.team" or "example.com/owner": no spaces, control characters or "="')
+    .refine((k) => !k.startsWith(BERTH_LABEL_PREFIX), `keys under ${BERTH_LABEL_PREFIX} are berth's own (it sets berth.dev/project, berth.dev/service, ...): use your own prefix, such as "com.example/"`);
+/**
+ * Whether Kubernetes takes `key` as an annotation's key: a name of at most 63
+ * characters (letters, digits, '-', '_', '.', starting and ending with a
+ * letter or digit), after an optional DNS subdomain prefix and '/'.
+ */
+export function isAnnotationKey(key: string): boolean {
+    const slash = key.lastIndexOf("/");
+    const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+    if (prefix !== undefined && !(prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix))) return false;
+    return name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+}
+
 export const resourcesSchema = z.strictObject({
     cpu: z.strictObject({ request: cpuQuantity.optional(), limit: cpuQuantity.optional() }).optional(),
     memory: z.strictObject({ request: bytesQuantity.optional(), limit: bytesQuantity.optional() }).optional(),
@@ -273,6 +292,19 @@ export const serviceSchema = z
          * @default "always" (Compose's default is "no": write it to run as Compose does)
          */
         restart: restartPolicy.default("always"),
+        /**
+         * Portable. Metadata for tools that read it (Compose's `labels`: a
+         * reverse proxy's routing rules, a backup tool's schedule), as text
+         * by key. Docker: the labels of the service's containers (beside
+         * berth's own). Kubernetes: annotations of the Deployment or
+         * StatefulSet and of its pod template (never labels: the selector and
+         * berth's labels stay its own); a key Kubernetes does not take as an
+         * annotation's (a name of at most 63 characters after an optional DNS
+         * prefix and "/") is refused there. Keys under berth.dev/ are berth's
+         * and refused. Changing one replaces the containers (Docker) or rolls
+         * the pods (Kubernetes). @default {}
+         */
+        labels: z.record(labelKey, z.string()).default({}),
         /** Portable. */
         resources: resourcesSchema.optional(),
         /** Kubernetes only. Rolling update bounds; Docker always starts new replicas before stopping old ones. */

@@ -20,7 +20,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 // The spec's own modules, not the entry module: that one loads the Pulumi SDKs, which the importer does not need (seconds per run).
 import { splitWords } from "../components/shellwords";
-import { AppInput, appSchema } from "../components/spec";
+import { AppInput, BERTH_LABEL_PREFIX, appSchema, isAnnotationKey, labelKey } from "../components/spec";
 import { stackConfigSchema } from "../components/stack";
 import { InterpolationError, interpolate, parseDotenv } from "./interpolate";
 
@@ -153,7 +153,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     init: unsupported("approximated", notInSpec("an init process (tini) as PID 1: the image's entrypoint is PID 1, so zombies are not reaped unless it reaps them"), (v) => v === false || v === null),
     ipc: unsupported("refused", notInSpec("the IPC namespace mode; each container has its own")),
     isolation: unsupported("refused", notInSpec("the isolation technology (Windows)")),
-    labels: unsupported("approximated", notInSpec("labels are not set on the containers or pods (berth sets its own)"), emptyList),
+    labels: mapped("labels (Docker: container labels; Kubernetes: annotations of the workload and its pods)", mapLabels),
     label_file: unsupported("approximated", notInSpec("labels are not set on the containers or pods (berth sets its own)"), emptyList),
     links: mapped("dependsOn (started): services reach each other by name on a shared network; an alias (db:database) is dropped", mapLinks),
     logging: unsupported("approximated", notInSpec("the log driver: Docker's default driver or the kubelet keeps the logs")),
@@ -472,7 +472,7 @@ function convert(ctx: Ctx): ImportResult {
         }
         out.security = security;
         // The spec's own order (services/demo.ts reads so).
-        const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "resources", "networks", "volumes", "security"];
+        const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "security"];
         ctx.services[name] = Object.fromEntries(order.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
     }
     resolveHealthyDeps(ctx);
@@ -1023,6 +1023,29 @@ function mapUser(v: unknown, s: ServiceCtx) {
     if (!m) return s.note(s.key, "refused", `user ${JSON.stringify(v)} by name: berth runs as a numeric uid (security.runAsUser); find it with docker run --rm --entrypoint id <image> -u ${v}, and set it in the module`);
     s.security.runAsUser = +m[1];
     if (m[2] !== undefined) s.note(s.key, "approximated", `group ${m[2]} is left out: berth sets the uid only (the user's own group applies)`);
+}
+
+/** Compose labels (a mapping, or a list of key=value) as the service's labels: keys both targets take. */
+function mapLabels(v: unknown, s: ServiceCtx) {
+    const entries: [string, unknown, string][] = Array.isArray(v)
+        ? v.map((item, i) => {
+              const t = String(item);
+              const eq = t.indexOf("=");
+              return eq < 0 ? [t, "", `${s.key}[${i}]`] : [t.slice(0, eq), t.slice(eq + 1), `${s.key}[${i}]`];
+          })
+        : isRecord(v)
+          ? Object.entries(v).map(([k, x]) => [k, x, `${s.key}${step(k)}`])
+          : [];
+    if (!Array.isArray(v) && !isRecord(v)) return s.note(s.key, "refused", `a mapping or a list of key=value (got ${JSON.stringify(v)})`);
+    const out: Record<string, string> = {};
+    for (const [k, x, p] of entries) {
+        if (k.startsWith(BERTH_LABEL_PREFIX)) s.note(p, "refused", `${k}: keys under ${BERTH_LABEL_PREFIX} are berth's own: left out (rename it)`);
+        else if (!labelKey.safeParse(k).success || !isAnnotationKey(k)) {
+            s.note(p, "refused", `${JSON.stringify(k)} is not a key Kubernetes takes for an annotation (a name of at most 63 characters: letters, digits, '-', '_', '.', after an optional DNS prefix and "/"): left out; rename it in the module if the Docker stack needs it`);
+        } else if (x !== null && typeof x === "object") s.note(p, "refused", `a label's value is text (got ${JSON.stringify(x)})`);
+        else out[k] = x === null || x === undefined ? "" : String(x);
+    }
+    if (Object.keys(out).length > 0) s.out.labels = out;
 }
 
 function mapNetworks(v: unknown, s: ServiceCtx) {

@@ -84,7 +84,7 @@ const EXAMPLES: Record<string, { value: unknown; spec?: Record<string, unknown> 
     init: { value: true },
     ipc: { value: "shareable" },
     isolation: { value: "hyperv" },
-    labels: { value: { "com.example.description": "web" } },
+    labels: { value: { "com.example.description": "web" }, spec: { labels: { "com.example.description": "web" } } },
     links: { value: ["db:database"], spec: { dependsOn: { db: "started" } } },
     logging: { value: { driver: "syslog" } },
     mac_address: { value: "02:42:ac:11:65:43" },

@@ -94,3 +94,60 @@ describe("restart on-failure:N", () => {
         );
     });
 });
+
+describe("labels", () => {
+    const labels = { "com.example.team": "web", "example.com/owner": "ops" };
+
+    it("Docker sets them on every container of the service, beside berth's own", async () => {
+        const r = await render(one({ labels, replicas: 2 }), dockerCfg);
+        for (const i of [0, 1]) {
+            expect(r.byName(`demo-app-${i}`).inputs.labels).toEqual([
+                { label: "berth.dev/project", value: "berth" },
+                { label: "berth.dev/stack", value: "test" },
+                { label: "com.example.team", value: "web" },
+                { label: "example.com/owner", value: "ops" },
+                { label: "berth.dev/service", value: "app" },
+                { label: "berth.dev/replica", value: String(i) },
+            ]);
+        }
+    });
+
+    it("Kubernetes sets them as annotations of the Deployment and its pod template, never as labels", async () => {
+        const r = await render(one({ labels, ports: [{ port: 80 }] }), k8sCfg);
+        const d = r.byName("demo-app-deployment").inputs;
+        expect(d.metadata.annotations).toEqual(labels);
+        expect(d.spec.template.metadata.annotations).toEqual(labels);
+        expect(d.metadata.labels).toEqual({ "app.kubernetes.io/part-of": "berth", "app.kubernetes.io/name": "app" });
+        expect(d.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "app" });
+        expect(Object.keys(d.spec.template.metadata.labels)).not.toContain("com.example.team");
+        expect(r.byName("demo-app-service").inputs.metadata.annotations).toBeUndefined();
+    });
+
+    it("Kubernetes sets them on a StatefulSet too", async () => {
+        const spec: AppInput = { services: { app: { image: "nginx:1.27", labels, volumes: [{ volume: "data", path: "/data" }] } }, volumes: { data: { perReplica: true } } };
+        const s = (await render(spec, k8sCfg)).byName("demo-app-statefulset").inputs;
+        expect([s.metadata.annotations, s.spec.template.metadata.annotations]).toEqual([labels, labels]);
+    });
+
+    it("sets no annotations when there are none", async () => {
+        const d = (await render(one({}), k8sCfg)).byName("demo-app-deployment").inputs;
+        expect([d.metadata.annotations, d.spec.template.metadata.annotations]).toEqual([undefined, undefined]);
+    });
+
+    it.each([dockerCfg, k8sCfg])("refuses berth's own keys and keys with spaces or '=' (%o)", async (cfg) => {
+        const e = await refusal(one({ labels: { "berth.dev/service": "x", "a b": "y", "a=b": "z" } }), cfg);
+        expect(e.message).toContain('app.services.app.labels["berth.dev/service"]: invalid name: keys under berth.dev/ are berth\'s own');
+        expect(e.message).toContain('app.services.app.labels["a b"]: invalid name: a label key such as');
+        expect(e.message).toContain('app.services.app.labels["a=b"]: invalid name: a label key such as');
+    });
+
+    it("Kubernetes refuses a key it does not take for an annotation; Docker runs it", async () => {
+        const long = `com.example/${"x".repeat(64)}`;
+        const e = await refusal(one({ labels: { [long]: "1", "Upper.Case/x": "2", "ok.key": "3" } }), k8sCfg);
+        expect(e.message).toContain(`app.services.app.labels["${long}"]: cannot be honoured on Kubernetes, where a service's labels are annotations`);
+        expect(e.message).toContain('app.services.app.labels["Upper.Case/x"]: cannot be honoured on Kubernetes');
+        expect(e.message).not.toContain('labels["ok.key"]');
+        const d = await render(one({ labels: { [long]: "1" } }), dockerCfg);
+        expect(d.byName("demo-app-0").inputs.labels).toContainEqual({ label: long, value: "1" });
+    });
+});
