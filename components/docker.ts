@@ -298,7 +298,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             securityOpts: ["no-new-privileges"],
                             capabilities: dockerCapabilities(svc.security),
                             readOnly: svc.security.readOnlyRootFilesystem,
-                            user: svc.security.runAsUser !== undefined ? String(svc.security.runAsUser) : undefined,
+                            user: svc.security.user ?? (svc.security.runAsUser !== undefined ? String(svc.security.runAsUser) : undefined),
                             memory: memoryMb(svc.resources?.memory?.limit),
                             // No swap beyond the limit (as on Kubernetes); unset, Docker allows as much
                             // swap again, reads it back and every preview proposes to remove it.

@@ -23,7 +23,7 @@ import * as path from "path";
 import { z } from "zod";
 import { contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
-import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec, isAnnotationKey } from "./spec";
+import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec, isAnnotationKey, numericUser } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** A namespace's name: a DNS-1123 label (up to 63 characters, as Kubernetes allows). */
@@ -562,6 +562,7 @@ function containerSecurity(svc: ResolvedService): k8s.types.input.core.v1.Securi
     // All dropped, then the kept ones added by name: with baseCapabilities
     // "default", Docker's 14 (so the runtime's own default set does not decide).
     const sec = svc.security;
+    const user = numericUser(sec);
     const kept =
         sec.baseCapabilities === "none"
             ? sec.capabilities
@@ -570,8 +571,10 @@ function containerSecurity(svc: ResolvedService): k8s.types.input.core.v1.Securi
         privileged: false,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: svc.security.readOnlyRootFilesystem,
-        runAsUser: svc.security.runAsUser,
-        runAsNonRoot: svc.security.runAsUser !== undefined && svc.security.runAsUser > 0 ? true : undefined,
+        // A name is refused before this (refuse): only numbers reach here.
+        runAsUser: user.uid,
+        runAsGroup: user.gid,
+        runAsNonRoot: user.uid !== undefined && user.uid > 0 ? true : undefined,
         capabilities: { drop: ["ALL"], add: kept.length ? kept : undefined },
     };
 }
@@ -596,6 +599,13 @@ export const kubernetesDriver = defineDriver({
                         `app.services.${name}.labels[${JSON.stringify(key)}]: cannot be honoured on Kubernetes, where a service's labels are annotations and an annotation's key is a name of at most 63 characters (letters, digits, '-', '_', '.', starting and ending with a letter or digit), optionally after a DNS prefix and "/" (e.g. "example.com/owner"); shorten or rename it`,
                     );
                 }
+            }
+            const user = field(name, "security")?.user;
+            const named = user !== undefined ? numericUser({ user }).name : undefined;
+            if (user !== undefined && named !== undefined) {
+                problems.push(
+                    `app.services.${name}.security.user: "${user}" names ${named === user.split(":")[0] ? "a user" : "a group"} (${named}), which Kubernetes cannot run as: a pod's securityContext takes numeric ids only (runAsUser, runAsGroup); give the uid (and gid) instead, e.g. security.user: "999:999" (the image tells them: docker run --rm --entrypoint id <image> -u ${user.split(":")[0]})`,
+                );
             }
             const fromStack = Object.hasOwn(stack.services, name) ? stack.services[name].restart : undefined;
             const restart = fromStack ?? field(name, "restart");

@@ -234,6 +234,14 @@ export function isAnnotationKey(key: string): boolean {
     return name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
 }
 
+/** A service's user as numeric ids (security.user or runAsUser), or the part that is a name. */
+export function numericUser(sec: { user?: string; runAsUser?: number }): { uid?: number; gid?: number; name?: string } {
+    if (sec.user === undefined) return { uid: sec.runAsUser };
+    const [u, g] = sec.user.split(":");
+    const name = [u, g].find((x) => x !== undefined && !/^\d+$/.test(x));
+    return name !== undefined ? { name } : { uid: Number(u), gid: g === undefined ? undefined : Number(g) };
+}
+
 export const resourcesSchema = z.strictObject({
     cpu: z.strictObject({ request: cpuQuantity.optional(), limit: cpuQuantity.optional() }).optional(),
     memory: z.strictObject({ request: bytesQuantity.optional(), limit: bytesQuantity.optional() }).optional(),
@@ -327,8 +335,22 @@ export const serviceSchema = z
             .strictObject({
                 /** @default false */
                 readOnlyRootFilesystem: z.boolean().default(false),
-                /** Run as this uid (the image must allow it). @default the image's user */
+                /** Run as this uid (the image must allow it); or give `user`. @default the image's user */
                 runAsUser: z.int().min(0).optional(),
+                /**
+                 * Run as this user, as Compose's `user` reads: a user name or a
+                 * uid, optionally with `:` and a group name or gid ("postgres",
+                 * "1000", "1000:1000", "www-data:www-data"); or give `runAsUser`.
+                 * Docker: the container's user (the engine looks a name up in the
+                 * image's /etc/passwd). Kubernetes: a numeric uid is runAsUser and a
+                 * gid runAsGroup; a name is refused there (a pod's securityContext
+                 * takes numbers only): give the uid (and gid) the image's name has.
+                 * @default the image's user
+                 */
+                user: z
+                    .string()
+                    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, 'a user as Compose writes it: a name or uid, optionally ":" and a group name or gid, e.g. "postgres", "1000" or "1000:1000"')
+                    .optional(),
                 /**
                  * The capabilities the container starts from. "none": every
                  * capability is dropped and only `capabilities` are kept (the
@@ -351,6 +373,11 @@ export const serviceSchema = z
                 capabilities: z.array(capabilityName).default([]),
                 /** With baseCapabilities "default": capabilities removed from Docker's default set (Compose's cap_drop). @default [] */
                 dropCapabilities: z.array(capabilityName).default([]),
+            })
+            .refine((s) => s.user === undefined || s.runAsUser === undefined, {
+                message: "give security.user or security.runAsUser, not both (user: \"<uid>:<gid>\" says both ids)",
+                path: ["runAsUser"],
+                ...typedSoFar,
             })
             .refine((s) => s.dropCapabilities.length === 0 || s.baseCapabilities === "default", {
                 message: 'dropCapabilities goes with baseCapabilities: "default" (with "none", the default, every capability is dropped already and only security.capabilities are kept)',

@@ -197,7 +197,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     tty: unsupported("approximated", notInSpec("a terminal: the container runs without one")),
     ulimits: unsupported("approximated", notInSpec("ulimits: the engine's defaults apply"), emptyList),
     use_api_socket: unsupported("refused", "berth never gives a container the Docker API socket"),
-    user: mapped("security.runAsUser (a numeric uid)", mapUser),
+    user: mapped("security.user: a name or uid, optionally with a group (Kubernetes takes numeric ids only)", mapUser),
     userns_mode: unsupported("refused", notInSpec("the user namespace mode")),
     uts: unsupported("refused", notInSpec("the UTS namespace mode")),
     volumes: mapped("volumes: named volumes (path, read_only); bind mounts and tmpfs are not taken", mapVolumes),
@@ -1019,10 +1019,14 @@ function mapCapabilities(_v: unknown, s: ServiceCtx) {
 }
 
 function mapUser(v: unknown, s: ServiceCtx) {
-    const m = /^(\d+)(?::(.*))?$/.exec(String(v));
-    if (!m) return s.note(s.key, "refused", `user ${JSON.stringify(v)} by name: berth runs as a numeric uid (security.runAsUser); find it with docker run --rm --entrypoint id <image> -u ${v}, and set it in the module`);
-    s.security.runAsUser = +m[1];
-    if (m[2] !== undefined) s.note(s.key, "approximated", `group ${m[2]} is left out: berth sets the uid only (the user's own group applies)`);
+    if (v === null) return;
+    const user = String(v);
+    const parsed = appSchema.shape.services.valueType.shape.security.unwrap().shape.user.safeParse(user);
+    if ((typeof v !== "string" && typeof v !== "number") || !parsed.success) return s.note(s.key, "refused", `user ${JSON.stringify(v)}: a name or uid, optionally ":" and a group name or gid`);
+    s.security.user = user;
+    if (!/^\d+(:\d+)?$/.test(user)) {
+        s.note(s.key, "approximated", `user ${JSON.stringify(user)} names a user or group: Docker runs it as written, Kubernetes refuses it (a pod takes numeric ids only); for a Kubernetes stack write the uid:gid instead (docker run --rm --entrypoint id <image> -u ${user.split(":")[0]} prints them)`);
+    }
 }
 
 /** Compose labels (a mapping, or a list of key=value) as the service's labels: keys both targets take. */

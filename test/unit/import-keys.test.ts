@@ -123,7 +123,7 @@ const EXAMPLES: Record<string, { value: unknown; spec?: Record<string, unknown> 
     tty: { value: true },
     ulimits: { value: { nproc: 65535 } },
     use_api_socket: { value: true },
-    user: { value: "1000", spec: { security: { baseCapabilities: "default", runAsUser: 1000 } } },
+    user: { value: "1000", spec: { security: { baseCapabilities: "default", user: "1000" } } },
     uts: { value: "host" },
     userns_mode: { value: "host" },
     volumes: { value: ["data:/data:ro"], spec: { volumes: [{ volume: "data", path: "/data", readOnly: true }] } },

@@ -390,14 +390,14 @@ describe("security", () => {
         expect(finding(all, "services.app.cap_add")!.message).toBe("cap_add: ALL is left out: berth never grants every capability; list the ones the service needs");
     });
 
-    it("user: a uid is runAsUser; a group is dropped; a name is refused with how to find the uid", () => {
-        expect(svc(one('image: nginx\nuser: "1000"\nread_only: true')).security).toEqual({ baseCapabilities: "default", runAsUser: 1000, readOnlyRootFilesystem: true });
-        const g = one('image: nginx\nuser: "1000:1000"');
-        expect(svc(g).security.runAsUser).toBe(1000);
-        expect(finding(g, "services.app.user")!.message).toBe("group 1000 is left out: berth sets the uid only (the user's own group applies)");
+    it("user: a uid, a name, with a group, is security.user; a name is reported as Kubernetes-refused", () => {
+        expect(svc(one('image: nginx\nuser: "1000"\nread_only: true')).security).toEqual({ baseCapabilities: "default", user: "1000", readOnlyRootFilesystem: true });
+        expect(svc(one("image: nginx\nuser: 1000:1000")).security.user).toBe("1000:1000");
+        expect(finding(one('image: nginx\nuser: "1000:1000"'), "services.app.user")).toBeUndefined();
         const named = one("image: nginx\nuser: postgres");
-        expect(svc(named).security).toEqual({ baseCapabilities: "default" });
-        expect(finding(named, "services.app.user")).toMatchObject({ kind: "refused", message: expect.stringMatching(/^user "postgres" by name: berth runs as a numeric uid \(security.runAsUser\); find it with docker run/) });
+        expect(svc(named).security.user).toBe("postgres");
+        expect(finding(named, "services.app.user")).toMatchObject({ kind: "approximated", message: expect.stringMatching(/^user "postgres" names a user or group: Docker runs it as written, Kubernetes refuses it/) });
+        expect(finding(one('image: nginx\nuser: "a b"'), "services.app.user")!.kind).toBe("refused");
     });
 
     it("working_dir", () => {

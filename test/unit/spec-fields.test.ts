@@ -151,3 +151,54 @@ describe("labels", () => {
         expect(d.byName("demo-app-0").inputs.labels).toContainEqual({ label: long, value: "1" });
     });
 });
+
+describe("security.user (a name or uid, as Compose's user)", () => {
+    const sc = (r: Rendered) => container(r).securityContext;
+
+    it.each(["postgres", "1000", "1000:1000", "www-data:www-data", "999:staff"])("Docker runs the container as %s, as written", async (user) => {
+        expect((await render(one({ security: { user } }), dockerCfg)).byName("demo-app-0").inputs.user).toBe(user);
+    });
+
+    it("Docker still runs runAsUser as the uid, and no user when neither is given", async () => {
+        expect((await render(one({ security: { runAsUser: 70 } }), dockerCfg)).byName("demo-app-0").inputs.user).toBe("70");
+        expect((await render(one({}), dockerCfg)).byName("demo-app-0").inputs.user).toBeUndefined();
+    });
+
+    it("Kubernetes runs a numeric uid:gid as runAsUser and runAsGroup, in the wait-for init containers too", async () => {
+        const spec: AppInput = {
+            services: {
+                db: { image: "postgres:16", ports: [{ port: 5432 }], health: { readiness: { tcp: { port: 5432 } } } },
+                app: { image: "nginx:1.27", security: { user: "1000:2000" }, dependsOn: { db: "healthy" } },
+            },
+        };
+        const r = await render(spec, k8sCfg);
+        expect(sc(r)).toMatchObject({ runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true });
+        expect(r.byName("demo-app-deployment").inputs.spec.template.spec.initContainers[0].securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 2000 });
+    });
+
+    it("Kubernetes: a uid alone sets no group; uid 0 is not non-root", async () => {
+        const uid = sc(await render(one({ security: { user: "1000" } }), k8sCfg));
+        expect([uid.runAsUser, uid.runAsGroup, uid.runAsNonRoot]).toEqual([1000, undefined, true]);
+        const root = sc(await render(one({ security: { user: "0:0" } }), k8sCfg));
+        expect([root.runAsUser, root.runAsGroup, root.runAsNonRoot]).toEqual([0, 0, undefined]);
+    });
+
+    it.each([
+        ["postgres", "a user (postgres)"],
+        ["1000:staff", "a group (staff)"],
+    ])("Kubernetes refuses the name in %s, naming the field and saying to give the uid", async (user, what) => {
+        const e = await refusal(one({ security: { user } }), k8sCfg);
+        expect(e.message).toContain(
+            `app.services.app.security.user: "${user}" names ${what}, which Kubernetes cannot run as: a pod's securityContext takes numeric ids only (runAsUser, runAsGroup); give the uid (and gid) instead, e.g. security.user: "999:999"`,
+        );
+    });
+
+    it("refuses user with runAsUser, and a user that is not one", async () => {
+        const both = await refusal(one({ security: { user: "1000", runAsUser: 1000 } }), dockerCfg);
+        expect(both.message).toContain('app.services.app.security.runAsUser: give security.user or security.runAsUser, not both');
+        const bad = await refusal(one({ security: { user: "a b" } }), dockerCfg);
+        expect(bad.message).toContain('app.services.app.security.user: a user as Compose writes it');
+        const colon = await refusal(one({ security: { user: "1000:" } }), dockerCfg);
+        expect(colon.message).toContain('app.services.app.security.user: a user as Compose writes it');
+    });
+});
