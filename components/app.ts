@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkDataSafety } from "./datasafety";
 import { TargetSettings, driverOf } from "./drivers";
-import { contextHash } from "./images";
+import { buildTag } from "./images";
 import { Manifest, manifestOf } from "./manifest";
 import { AppInput, NetworkSpec, VolumeSpec, isRecord, own } from "./spec";
 import { DeployContext, ResolvedService, Target } from "./target";
@@ -149,7 +149,7 @@ function plan(name: string, args: AppArgs): Plan {
     for (const c of driver.claims(ctx)) taken.set(c, name);
     const manifest = manifestOf(driver, ctx, (s) => {
         const b = services[s].build;
-        return b ? `build ${b.context}@${contextHash(b.context)}` : services[s].image!;
+        return b ? `build ${b.context}@${buildTag(b)}` : services[s].image!;
     });
     return { ctx, manifest };
 }

@@ -18,7 +18,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { z } from "zod";
-import { contextHash } from "./images";
+import { buildTag, contextHash } from "./images";
 import { Check, NetworkSpec, VolumeSpec, restartLimit } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
@@ -251,8 +251,14 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                     {
                         // The tag is the build context's content hash: a changed context is a new
                         // image reference, which replaces the containers; an unchanged one is not.
-                        imageName: `${prefix}-${svc.name}:${contextHash(svc.build.context)}`,
-                        build: { context: svc.build.context, dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined, platform },
+                        imageName: `${prefix}-${svc.name}:${buildTag(svc.build)}`,
+                        build: {
+                            context: svc.build.context,
+                            dockerfile: svc.build.dockerfile ? path.join(svc.build.context, svc.build.dockerfile) : undefined,
+                            platform,
+                            target: svc.build.target,
+                            args: svc.build.args,
+                        },
                         skipPush: true,
                     },
                     { parent, provider },

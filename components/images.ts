@@ -33,3 +33,16 @@ export function contextHash(dir: string): string {
     hashes.set(dir, hash);
     return hash;
 }
+
+/**
+ * The tag of a built image: the context's content hash, and with a build
+ * target or args, a hash of those too, so that building another stage or
+ * with other args is another image reference (and a rollout), while a build
+ * without them keeps the tag it always had.
+ */
+export function buildTag(build: { context: string; target?: string; args?: Record<string, string> }): string {
+    const ctx = contextHash(build.context);
+    const args = Object.entries(build.args ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (build.target === undefined && args.length === 0) return ctx;
+    return createHash("sha256").update(JSON.stringify([ctx, build.target ?? null, args])).digest("hex").slice(0, 12);
+}

@@ -21,7 +21,7 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { contextHash } from "./images";
+import { buildTag } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec, isAnnotationKey, numericUser } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
@@ -331,7 +331,14 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
             const image: pulumi.Input<string> = svc.build
                 ? new RegistryImage(
                       `${appName}-${svc.name}-image`,
-                      { context: svc.build.context, dockerfile: svc.build.dockerfile, repository: registryRepository(svc, ctx), tag: contextHash(svc.build.context) },
+                      {
+                          context: svc.build.context,
+                          dockerfile: svc.build.dockerfile,
+                          repository: registryRepository(svc, ctx),
+                          tag: buildTag(svc.build),
+                          target: svc.build.target,
+                          args: svc.build.args,
+                      },
                       { parent, provider: (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app })) },
                   ).ref
                 : svc.image!;

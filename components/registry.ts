@@ -22,8 +22,12 @@ export interface RegistryImageArgs {
     readonly dockerfile?: pulumi.Input<string>;
     /** Repository in the registry, with the registry host: `127.0.0.1:5000/berth-web`. */
     readonly repository: pulumi.Input<string>;
-    /** Tag: the context's content hash. */
+    /** Tag: the build's content hash (images.ts, buildTag). */
     readonly tag: pulumi.Input<string>;
+    /** The Dockerfile stage to build (`docker build --target`). @default the last */
+    readonly target?: pulumi.Input<string>;
+    /** Build arguments (`docker build --build-arg NAME=value`). @default none */
+    readonly args?: pulumi.Input<Record<string, string>>;
 }
 
 interface Inputs {
@@ -31,6 +35,14 @@ interface Inputs {
     dockerfile?: string;
     repository: string;
     tag: string;
+    target?: string;
+    args?: Record<string, string>;
+}
+
+/** The `docker build` command line for these inputs (captured with buildAndPush when the engine serializes it). */
+export function dockerBuildArgs(inputs: Inputs, image: string, dockerfile: string): string[] {
+    const args = Object.entries(inputs.args ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
+    return ["build", "--quiet", "--tag", image, "--file", dockerfile, ...(inputs.target ? ["--target", inputs.target] : []), ...args, inputs.context];
 }
 
 interface State extends Inputs {
@@ -56,7 +68,7 @@ async function buildAndPush(inputs: Inputs): Promise<State> {
         });
     const image = `${inputs.repository}:${inputs.tag}`;
     const dockerfile = path.join(inputs.context, inputs.dockerfile ?? "Dockerfile");
-    await docker(["build", "--quiet", "--tag", image, "--file", dockerfile, inputs.context]);
+    await docker(dockerBuildArgs(inputs, image, dockerfile));
     await docker(["push", "--quiet", image]);
     const digests: string[] = JSON.parse(await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", image]));
     const ref = digests.find((d) => d.startsWith(`${inputs.repository}@`));
@@ -89,7 +101,12 @@ const provider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: pulumi.ID, olds: State, news: Inputs) {
         const replaces = (["repository", "tag"] as const).filter((k) => olds[k] !== news[k]);
         // No digest: a refresh found the image gone from the registry; push it again.
-        return { changes: replaces.length > 0 || !olds.digest || olds.context !== news.context || olds.dockerfile !== news.dockerfile, replaces, deleteBeforeReplace: false };
+        const args = (a: Record<string, string> | undefined) => JSON.stringify(Object.entries(a ?? {}).sort());
+        return {
+            changes: replaces.length > 0 || !olds.digest || olds.context !== news.context || olds.dockerfile !== news.dockerfile || olds.target !== news.target || args(olds.args) !== args(news.args),
+            replaces,
+            deleteBeforeReplace: false,
+        };
     },
     async create(inputs: Inputs) {
         const outs = await buildAndPush(inputs);

@@ -251,8 +251,23 @@ export const serviceSchema = z
     .strictObject({
         /** Portable. An image reference; give this or `build`. */
         image: imageRef.optional(),
-        /** Portable. Build the image from a Dockerfile in this folder (relative to the program). */
-        build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().optional() }).optional(),
+        /**
+         * Portable. Build the image from a Dockerfile in this folder (relative to
+         * the program). Docker: a docker.Image on the engine; Kubernetes: built
+         * on the local engine and pushed to the stack's registry. Either way the
+         * tag is the content hash of the context (with `target` and `args`).
+         */
+        build: z
+            .strictObject({
+                context: z.string().min(1),
+                /** The Dockerfile, relative to the context. @default "Dockerfile" */
+                dockerfile: z.string().optional(),
+                /** The Dockerfile stage to build (Compose's build.target; `docker build --target`), on both targets. @default the last stage */
+                target: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a Dockerfile stage name such as \"prod\" (the name after AS in its FROM line)").optional(),
+                /** Build arguments by name (Compose's build.args; `docker build --build-arg`), on both targets: the Dockerfile's ARGs. Not secret: they are kept in the image's history and berth's state. @default {} */
+                args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a build argument name (letters, digits and _, as the Dockerfile's ARG names it)"), z.string()).optional(),
+            })
+            .optional(),
         /**
          * Portable. Replaces the image's entrypoint (Compose's `entrypoint`;
          * Kubernetes' `command`). A list of words, or one string split into

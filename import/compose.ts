@@ -111,7 +111,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     annotations: unsupported("approximated", notInSpec("annotations are not set on the containers or pods (berth sets its own labels)"), emptyList),
     attach: unsupported("approximated", notInSpec("berth never attaches to logs; read them with docker logs or kubectl logs"), (v) => v === true || v === null),
     blkio_config: unsupported("approximated", notInSpec("block IO weights and limits: the container runs without them")),
-    build: mapped("build.context (relative to the program) and build.dockerfile", mapBuild),
+    build: mapped("build.context (relative to the program), build.dockerfile, build.target and build.args", mapBuild),
     cap_add: mapped('security.capabilities, with security.baseCapabilities "default" (Docker\'s default set, as Compose runs)', mapCapabilities),
     cap_drop: mapped('security.dropCapabilities with baseCapabilities "default"; cap_drop: [ALL] is baseCapabilities "none"', mapCapabilities),
     cgroup: unsupported("refused", notInSpec("the cgroup namespace mode; the engine's default is used")),
@@ -603,9 +603,11 @@ function mapBuild(v: unknown, s: ServiceCtx) {
             // Compose reads it relative to the context, as berth does.
             out.dockerfile = path.isAbsolute(x) ? path.relative(abs, x) : x;
         } else if (k === "target") {
-            s.note(p, "approximated", notInSpec(`a build target: berth builds the Dockerfile's last stage, not "${x}" (put that stage last, or give it its own Dockerfile)`));
+            if (typeof x === "string" && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(x)) out.target = x;
+            else s.note(p, "refused", `a build target is a stage name (got ${JSON.stringify(x)}): the last stage is built`);
         } else if (k === "args") {
-            s.note(p, "approximated", notInSpec("build args: the Dockerfile's ARG defaults are used (write the values into the Dockerfile)"));
+            const args = buildArgs(x, p, s);
+            if (args && Object.keys(args).length > 0) (out as Record<string, unknown>).args = args;
         } else if (k === "dockerfile_inline") {
             s.note(p, "refused", notInSpec("an inline Dockerfile: write it to a Dockerfile in the context"));
         } else {
@@ -613,6 +615,34 @@ function mapBuild(v: unknown, s: ServiceCtx) {
         }
     }
     s.out.build = out;
+}
+
+/** Compose build args (a mapping, or a list of NAME=value): a name without a value takes it from the environment, or is left out, as Compose does. */
+function buildArgs(v: unknown, p: string, s: ServiceCtx): Record<string, string> | undefined {
+    const entries: [string, unknown, string][] = Array.isArray(v)
+        ? v.map((item, i) => {
+              const t = String(item);
+              const eq = t.indexOf("=");
+              return eq < 0 ? [t, null, `${p}[${i}]`] : [t.slice(0, eq), t.slice(eq + 1), `${p}[${i}]`];
+          })
+        : isRecord(v)
+          ? Object.entries(v).map(([k, x]) => [k, x, `${p}${step(k)}`])
+          : [];
+    if (!Array.isArray(v) && !isRecord(v)) {
+        s.note(p, "refused", `a mapping or a list of NAME=value (got ${JSON.stringify(v)})`);
+        return undefined;
+    }
+    const out: Record<string, string> = {};
+    for (const [k, x, at] of entries) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) s.note(at, "refused", `build argument name ${JSON.stringify(k)}: letters, digits and _ only (as a Dockerfile ARG names it)`);
+        else if (x === null || x === undefined) {
+            const fromEnv = s.env[k];
+            if (fromEnv !== undefined) out[k] = fromEnv;
+            else s.note(at, "approximated", `${k} has no value and is not set in the environment: left out, as Compose does (the Dockerfile's ARG default applies)`);
+        } else if (typeof x === "object") s.note(at, "refused", `a build argument's value is text (got ${JSON.stringify(x)})`);
+        else out[k] = String(x);
+    }
+    return out;
 }
 
 function mapCommand(v: unknown, s: ServiceCtx, field: "args" | "command") {

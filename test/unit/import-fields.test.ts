@@ -47,3 +47,30 @@ describe("labels", () => {
         validOn(r, "kubernetes");
     });
 });
+
+describe("build target and args", () => {
+    const files = { "web/Dockerfile": "FROM nginx\n" };
+
+    it("maps target and args in the mapping and list forms; a name without a value takes the environment's, or is left out", () => {
+        const r = imp("services:\n  a:\n    build:\n      context: web\n      target: prod\n      args: {A: 1, B: x=y, C: null, D: ~}\n  b:\n    build: {context: web, args: [E=2, F, G]}\n", files, { C: "from-env", F: "f" });
+        expect(r.spec.services.a.build).toEqual({ context: "web", target: "prod", args: { A: "1", B: "x=y", C: "from-env" } });
+        expect(r.spec.services.b.build).toEqual({ context: "web", args: { E: "2", F: "f" } });
+        expect(finding(r, "services.a.build.args.D")).toMatchObject({ kind: "approximated", message: expect.stringContaining("D has no value and is not set in the environment: left out, as Compose does") });
+        expect(finding(r, "services.b.build.args[2]")!.kind).toBe("approximated");
+        validOn(r, "docker");
+        validOn(r, "kubernetes");
+    });
+
+    it("refuses a target or argument name berth's spec refuses", () => {
+        const r = imp('services:\n  a:\n    build: {context: web, target: "-x", args: {"bad-name": 1, OK: 2}}\n', files);
+        expect(r.spec.services.a.build).toEqual({ context: "web", args: { OK: "2" } });
+        expect(finding(r, "services.a.build.target")!.kind).toBe("refused");
+        expect(finding(r, "services.a.build.args.bad-name")!.kind).toBe("refused");
+    });
+
+    it("the samples' build targets and args arrive (react-express-mysql's backend)", () => {
+        const file = path.resolve(__dirname, "..", "..", "..", "shared", "compose-samples", "react-express-mysql", "compose.yaml");
+        const r = importComposeFile(file, { env: {} });
+        expect(r.spec.services.backend.build).toMatchObject({ target: "development", args: { NODE_ENV: "development" } });
+    });
+});

@@ -40,18 +40,18 @@ const secretValues = (r: ImportResult) => Object.fromEntries(r.secrets.map((s) =
 
 /** What each app's report must say it could not carry over as Compose has it (key path -> kind). */
 const EXPECTED: Record<string, [string, "approximated" | "refused"][]> = {
-    "apache-php": [["services.web.volumes[0]", "refused"], ["services.web.build.target", "approximated"]],
-    django: [["services.web.build.target", "approximated"]],
-    "flask-redis": [["services.web.stop_signal", "approximated"], ["services.web.volumes[0]", "refused"], ["services.web.build.target", "approximated"]],
+    "apache-php": [["services.web.volumes[0]", "refused"]],
+    django: [],
+    "flask-redis": [["services.web.stop_signal", "approximated"], ["services.web.volumes[0]", "refused"]],
     "gitea-postgres": [["volumes.db_data", "approximated"], ["volumes.git_data", "approximated"], ["services.gitea.environment.DB_PASSWD", "approximated"]],
     "nextcloud-redis-mariadb": [["volumes.db_data", "approximated"], ["services.db.environment.MYSQL_ROOT_PASSWORD", "approximated"]],
     "nginx-flask-mongo": [["services.web.volumes[0]", "refused"], ["services.backend.volumes[0]", "refused"], ["services.backend.stop_signal", "approximated"]],
-    "nginx-golang-mysql": [["services.proxy.volumes[0]", "refused"], ["services.backend.build.target", "approximated"]],
+    "nginx-golang-mysql": [["services.proxy.volumes[0]", "refused"]],
     "nginx-nodejs-redis": [["services.web1.hostname", "approximated"], ["services.web2.hostname", "approximated"], ["services.web1.restart", "approximated"]],
     "nginx-wsgi-flask": [["services.nginx-proxy.volumes[0]", "refused"]],
     portainer: [["services.portainer.container_name", "approximated"], ["services.portainer.volumes[0]", "refused"], ["volumes.portainer_data", "approximated"]],
     "postgresql-pgadmin": [["services.postgres.container_name", "approximated"], ["services.pgadmin.container_name", "approximated"]],
-    "react-express-mysql": [["services.backend.volumes[0]", "refused"], ["services.frontend.volumes[1]", "approximated"], ["services.backend.build.args", "approximated"]],
+    "react-express-mysql": [["services.backend.volumes[0]", "refused"], ["services.frontend.volumes[1]", "approximated"]],
     "react-rust-postgres": [["name", "approximated"], ["services.frontend.volumes[0]", "refused"], ["services.backend.volumes[0]", "refused"]],
     "spring-postgres": [["services.backend.restart", "approximated"]],
     "wasmedge-kafka-mysql": [["services.etl.runtime", "refused"], ["services.etl.platform", "approximated"], ["services.etl.image", "approximated"], ["services.redpanda.volumes[0]", "refused"]],
@@ -452,12 +452,12 @@ describe("volumes, networks, names", () => {
 });
 
 describe("build and image", () => {
-    it("build: a folder or a mapping, relative to the program; target and args are reported", () => {
+    it("build: a folder or a mapping, relative to the program, with its target and args", () => {
         const r = imp("services:\n  a:\n    build: ./web\n  b:\n    build: {context: web, dockerfile: Dockerfile.dev, target: dev, args: [X=1]}\n", { files: { "web/Dockerfile": "FROM nginx\n" } });
         expect(r.spec.services.a.build).toEqual({ context: "web" });
-        expect(r.spec.services.b.build).toEqual({ context: "web", dockerfile: "Dockerfile.dev" });
-        expect(finding(r, "services.b.build.target")!.message).toBe('not in berth\'s spec: a build target: berth builds the Dockerfile\'s last stage, not "dev" (put that stage last, or give it its own Dockerfile)');
-        expect(finding(r, "services.b.build.args")!.kind).toBe("approximated");
+        expect(r.spec.services.b.build).toEqual({ context: "web", dockerfile: "Dockerfile.dev", target: "dev", args: { X: "1" } });
+        expect(finding(r, "services.b.build.target")).toBeUndefined();
+        expect(finding(r, "services.b.build.args")).toBeUndefined();
     });
 
     it("with both image and build, builds, and reports the image name it does not use", () => {

@@ -3,6 +3,8 @@
 // on-failure:N, labels, user by name, build target and args, aliases, and
 // dotted env names.
 import { describe, expect, it } from "vitest";
+import { contextHash } from "../../components/images";
+import { dockerBuildArgs } from "../../components/registry";
 import { AppInput } from "../../components/spec";
 import { Rendered, render } from "./harness";
 
@@ -200,5 +202,50 @@ describe("security.user (a name or uid, as Compose's user)", () => {
         expect(bad.message).toContain('app.services.app.security.user: a user as Compose writes it');
         const colon = await refusal(one({ security: { user: "1000:" } }), dockerCfg);
         expect(colon.message).toContain('app.services.app.security.user: a user as Compose writes it');
+    });
+});
+
+describe("build target and args", () => {
+    const build = { context: "test/unit/fixtures", target: "prod", args: { NODE_ENV: "production", VERSION: "1.2" } };
+    const built = (b: Record<string, unknown>): AppInput => ({ services: { web: { build: b as { context: string } } } });
+
+    it("Docker builds that stage with those args", async () => {
+        const r = await render(built(build), dockerCfg);
+        expect(r.byName("demo-web-image").inputs.build).toMatchObject({ context: "test/unit/fixtures", target: "prod", args: { NODE_ENV: "production", VERSION: "1.2" } });
+    });
+
+    it("Kubernetes builds (and pushes) that stage with those args", async () => {
+        const r = await render(built(build), k8sCfg);
+        expect(r.byName("demo-web-image").inputs).toMatchObject({ context: "test/unit/fixtures", target: "prod", args: { NODE_ENV: "production", VERSION: "1.2" } });
+    });
+
+    it("the tag changes with the target or an arg, on both targets, and not with the args' order; without them it is the context's hash", async () => {
+        const tag = async (b: { context: string; target?: string; args?: Record<string, string> }) => {
+            const d = (await render(built(b), dockerCfg)).byName("demo-web-image").inputs.imageName.split(":").pop();
+            const k = (await render(built(b), k8sCfg)).byName("demo-web-image").inputs.tag;
+            expect(d).toBe(k);
+            return d as string;
+        };
+        const plain = await tag({ context: "test/unit/fixtures" });
+        expect(plain).toBe(contextHash("test/unit/fixtures"));
+        const withBoth = await tag(build);
+        const otherTarget = await tag({ ...build, target: "dev" });
+        const otherArg = await tag({ ...build, args: { ...build.args, VERSION: "1.3" } });
+        const reordered = await tag({ ...build, args: { VERSION: "1.2", NODE_ENV: "production" } });
+        expect(new Set([plain, withBoth, otherTarget, otherArg]).size).toBe(4);
+        expect(reordered).toBe(withBoth);
+    });
+
+    it("the Kubernetes image build runs docker build --target and --build-arg", () => {
+        expect(dockerBuildArgs({ context: "web", repository: "r/x", tag: "t", target: "prod", args: { A: "1", B: "x y" } }, "r/x:t", "web/Dockerfile")).toEqual([
+            "build", "--quiet", "--tag", "r/x:t", "--file", "web/Dockerfile", "--target", "prod", "--build-arg", "A=1", "--build-arg", "B=x y", "web",
+        ]);
+        expect(dockerBuildArgs({ context: "web", repository: "r/x", tag: "t" }, "r/x:t", "web/Dockerfile")).toEqual(["build", "--quiet", "--tag", "r/x:t", "--file", "web/Dockerfile", "web"]);
+    });
+
+    it("refuses a stage or argument name a Dockerfile cannot have", async () => {
+        const e = await refusal(built({ context: "test/unit/fixtures", target: "a b", args: { "NOT-OK": "1" } }), dockerCfg);
+        expect(e.message).toContain('app.services.web.build.target: a Dockerfile stage name such as "prod"');
+        expect(e.message).toContain('app.services.web.build.args.NOT-OK: invalid name: a build argument name');
     });
 });
