@@ -298,7 +298,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             waitTimeout: check ? check.startPeriodSeconds + (check.intervalSeconds + check.timeoutSeconds) * (check.retries + 2) + 30 : undefined,
                             restart: RESTART[restartLimit(svc.restart).policy],
                             maxRetryCount: restartLimit(svc.restart).maxRetries,
-                            networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name] })),
+                            networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name, ...svc.aliases] })),
                             volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
                             privileged: false,
                             securityOpts: ["no-new-privileges"],

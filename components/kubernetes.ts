@@ -454,32 +454,47 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
 
             let url: pulumi.Output<string> | undefined;
             if (svc.ports.length > 0) {
-                const published = svc.ports.some((p) => p.publish !== undefined);
-                const type = published ? kc.serviceType : "ClusterIP";
-                const service = new k8s.core.v1.Service(
-                    `${appName}-${svc.name}-service`,
-                    {
-                        // The provider's await for a LoadBalancer Service waits for
-                        // status.loadBalancer.ingress, which a cluster without a
-                        // load-balancer controller never sets (the up failed after
-                        // 10 minutes). The workload's rollout is awaited instead, and
-                        // the address is read once it is done (below).
-                        metadata: { ...meta(svc.name, labels), ...(type === "LoadBalancer" ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
-                        spec: {
-                            type,
-                            selector: labels,
-                            ports: svc.ports.map((p) => ({
-                                name: `${p.protocol}-${p.port}`,
-                                port: p.publish ?? p.port,
-                                targetPort: p.port,
-                                protocol: p.protocol.toUpperCase(),
-                            })),
+                // Peers reach every port at <service>:<container port> (and at each
+                // alias), on ClusterIP Services; a published port is exposed apart, on
+                // a Service of the stack's type that carries the published ports only.
+                const clusterPorts = svc.ports.map((p) => ({ name: `${p.protocol}-${p.port}`, port: p.port, targetPort: p.port, protocol: p.protocol.toUpperCase() }));
+                for (const name of [svc.name, ...svc.aliases]) {
+                    new k8s.core.v1.Service(
+                        name === svc.name ? `${appName}-${svc.name}-service` : `${appName}-${svc.name}-alias-${name}`,
+                        {
+                            metadata: meta(name, name === svc.name ? labels : { ...labels, "berth.dev/alias-of": svc.name }),
+                            spec: { type: "ClusterIP", selector: labels, ports: clusterPorts },
                         },
-                    },
-                    { parent, ...base },
-                );
-                if (published) {
-                    const pub = svc.ports.find((p) => p.publish !== undefined)!;
+                        { parent, ...base },
+                    );
+                }
+                const publishedPorts = svc.ports.filter((p) => p.publish !== undefined);
+                if (publishedPorts.length > 0) {
+                    const type = kc.serviceType;
+                    const publishedName = `${svc.name}-published`;
+                    const service = new k8s.core.v1.Service(
+                        `${appName}-${svc.name}-published-service`,
+                        {
+                            // The provider's await for a LoadBalancer Service waits for
+                            // status.loadBalancer.ingress, which a cluster without a
+                            // load-balancer controller never sets (the up failed after
+                            // 10 minutes). The workload's rollout is awaited instead, and
+                            // the address is read once it is done (below).
+                            metadata: { ...meta(publishedName, labels), ...(type === "LoadBalancer" ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
+                            spec: {
+                                type,
+                                selector: labels,
+                                ports: publishedPorts.map((p) => ({
+                                    name: `${p.protocol}-${p.publish}`,
+                                    port: p.publish!,
+                                    targetPort: p.port,
+                                    protocol: p.protocol.toUpperCase(),
+                                })),
+                            },
+                        },
+                        { parent, ...base },
+                    );
+                    const pub = publishedPorts[0];
                     new k8s.networking.v1.NetworkPolicy(
                         `${appName}-${svc.name}-published`,
                         {
@@ -487,7 +502,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                             spec: {
                                 podSelector: { matchLabels: labels },
                                 policyTypes: ["Ingress"],
-                                ingress: [{ ports: svc.ports.filter((p) => p.publish !== undefined).map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) }],
+                                ingress: [{ ports: publishedPorts.map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) }],
                             },
                         },
                         { parent, ...base },
@@ -501,7 +516,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                                     rules: [
                                         {
                                             host: kc.ingressHost,
-                                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: svc.name, port: { number: pub.publish! } } } }] },
+                                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: publishedName, port: { number: pub.publish! } } } }] },
                                         },
                                     ],
                                 },
@@ -510,12 +525,11 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                         );
                     }
                     // A name only the cluster resolves (scripts/lib.sh's report_url says so).
-                    const internal = `http://${svc.name}.${ns}.svc.cluster.local:${pub.publish}`;
+                    const internal = `http://${publishedName}.${ns}.svc.cluster.local:${pub.publish}`;
                     if (kc.ingressHost) url = pulumi.output(`http://${kc.ingressHost}/`);
                     else if (type === "NodePort") {
                         const { host, why } = nodePortHost();
-                        const i = svc.ports.indexOf(pub);
-                        if (host) url = service.spec.ports.apply((ps) => `http://${urlHost(host)}:${ps[i].nodePort}`);
+                        if (host) url = service.spec.ports.apply((ps) => `http://${urlHost(host)}:${ps[0].nodePort}`);
                         else
                             pulumi.log.warn(
                                 `service ${svc.name}: no URL output: ${why}, so its NodePort is not reached on 127.0.0.1; set berth:kubernetes.nodeAddress to the address users reach the cluster's nodes on`,
@@ -525,7 +539,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                         // address a load-balancer controller gave it by then, if any
                         // (a later up reads it again). At a preview of a new Service
                         // the read is skipped and the internal name stands.
-                        const live = k8s.core.v1.Service.get(`${appName}-${svc.name}-service-status`, service.id, { parent, provider, dependsOn: [workload] });
+                        const live = k8s.core.v1.Service.get(`${appName}-${svc.name}-published-service-status`, service.id, { parent, provider, dependsOn: [workload] });
                         url = live.status.apply((st) => {
                             const ing = st?.loadBalancer?.ingress?.[0];
                             const address = ing?.ip || ing?.hostname;
@@ -599,7 +613,24 @@ export const kubernetesDriver = defineDriver({
                 }
             }
         }
+        // Service names: each service's and each alias's, and <service>-published for a published one.
+        const publishedNames = new Map(serviceNames.filter((n) => (field(n, "ports") ?? []).some((p) => p.publish !== undefined)).map((n) => [`${n}-published`, n]));
         for (const name of serviceNames) {
+            const aliases = field(name, "aliases") ?? [];
+            const ports = field(name, "ports");
+            if (aliases.length > 0 && ports && ports.length === 0) {
+                problems.push(
+                    `app.services.${name}.aliases: cannot be honoured on Kubernetes for a service without ports: an alias is a Service selecting ${name}'s pods, and a Service forwards the ports it lists; declare the ports peers use in app.services.${name}.ports`,
+                );
+            }
+            for (const [i, n] of [name, ...aliases].entries()) {
+                const owner = publishedNames.get(n);
+                if (owner !== undefined) {
+                    problems.push(
+                        `app.services.${name}${i === 0 ? "" : `.aliases[${i - 1}]`}: "${n}" cannot be a name on Kubernetes in this app: berth names the Service that publishes ${owner}'s ports ${n}; rename it`,
+                    );
+                }
+            }
             for (const key of Object.keys(field(name, "labels") ?? {})) {
                 if (!isAnnotationKey(key)) {
                     problems.push(

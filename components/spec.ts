@@ -343,6 +343,18 @@ export const serviceSchema = z
         scaling: scalingSchema.optional(),
         /** Portable. Networks the service joins. @default ["default"] */
         networks: z.array(dnsName).default(["default"]),
+        /**
+         * Portable. More names other services reach this one by, besides its
+         * own (Compose's `networks.<net>.aliases`, or a `container_name` that
+         * peers use as a host name). DNS labels, none the name of a service or
+         * another's alias. Docker: network aliases on every network the
+         * service joins. Kubernetes: a ClusterIP Service per alias, selecting
+         * the same pods on the same ports (so `<alias>:<port>` answers as
+         * `<service>:<port>` does, and the same NetworkPolicies apply); a
+         * service with aliases needs ports there (a Service forwards ports).
+         * @default []
+         */
+        aliases: z.array(dnsName).default([]),
         /** Portable. */
         volumes: z.array(mountSchema).default([]),
         /** Portable security settings; the defaults are the safe ones. */
@@ -495,6 +507,12 @@ export const appSchema = z
                             ctx.addIssue({ code: "custom", path: ["services", name, "volumes", i, "volume"], message: `volume "${m.volume}" is perReplica and already mounted by service "${other}": a per-replica volume belongs to one service (volumes.${m.volume}.perReplica)` });
                         }
                     }
+                });
+                field(name, "aliases")?.forEach((a, i) => {
+                    const at = ["services", name, "aliases", i];
+                    if (Object.hasOwn(services, a)) ctx.addIssue({ code: "custom", path: at, message: `"${a}" is the name of service ${a}${a === name ? " itself" : ""}: an alias must be a name no service has` });
+                    const other = Object.keys(services).find((o) => (o < name || (o === name && field(o, "aliases")!.indexOf(a) < i)) && field(o, "aliases")?.includes(a));
+                    if (other) ctx.addIssue({ code: "custom", path: at, message: `"${a}" is already an alias of service ${other}${other === name ? " (listed twice)" : ""}: a name reaches one service` });
                 });
                 const dependsOn = field(name, "dependsOn") ?? {};
                 for (const dep of Object.keys(dependsOn)) {

@@ -118,7 +118,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     cgroup_parent: unsupported("refused", notInSpec("a parent cgroup; the engine's default is used")),
     command: mapped("args (the image's cmd), a list of words or one string split as Compose splits it", (v, s) => mapCommand(v, s, "args")),
     configs: unsupported("refused", notInSpec("config files; copy the file into the image (COPY in its Dockerfile), or keep it in a secret and mount it with secrets.<NAME>.as: \"file\""), emptyList),
-    container_name: unsupported("approximated", "berth names the containers (Docker) and pods (Kubernetes) itself; other services reach this one by its service name"),
+    container_name: mapped("aliases: other services reach it by that name too, as Compose's DNS answers a container's name (berth names the containers and pods themselves)", mapContainerName),
     cpu_count: unsupported("approximated", notInSpec("cpu_count; give resources.cpu.limit instead")),
     cpu_percent: unsupported("approximated", notInSpec("cpu_percent; give resources.cpu.limit instead")),
     cpu_shares: unsupported("approximated", notInSpec("relative cpu shares; give resources.cpu.request instead")),
@@ -164,7 +164,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     memswap_limit: unsupported("approximated", notInSpec("a swap limit: berth gives no swap beyond the memory limit")),
     models: unsupported("refused", notInSpec("AI models (Docker Model Runner)"), emptyList),
     network_mode: unsupported("refused", notInSpec("a network mode: the service joins the app's networks (networks), never the host's or another container's"), (v) => v === null || v === "bridge"),
-    networks: mapped("networks (declared names); aliases and fixed addresses are left out", mapNetworks),
+    networks: mapped("networks (declared names) and their aliases (aliases, on every network the service joins); fixed addresses are left out", mapNetworks),
     oom_kill_disable: unsupported("approximated", notInSpec("the OOM killer setting: a container past its memory limit is killed")),
     oom_score_adj: unsupported("approximated", notInSpec("the OOM score adjustment")),
     pid: unsupported("refused", notInSpec("the PID namespace mode; each container has its own")),
@@ -477,6 +477,15 @@ function convert(ctx: Ctx): ImportResult {
     }
     resolveHealthyDeps(ctx);
     checkSharedVolumes(ctx);
+    for (const [name, svc] of Object.entries(ctx.services)) {
+        if ((svc.aliases as string[] | undefined)?.length && !svc.ports?.length) {
+            ctx.findings.push({
+                path: `services.${name}`,
+                kind: "approximated",
+                message: `aliases ${(svc.aliases as string[]).join(", ")}: Kubernetes refuses aliases of a service without ports (an alias is a Service, which forwards listed ports); add expose: [<port>] for the ports peers use`,
+            });
+        }
+    }
     appNotes(ctx);
 
     const spec: AppInput = { services: ctx.services as AppInput["services"] };
@@ -1059,6 +1068,24 @@ function mapUser(v: unknown, s: ServiceCtx) {
     }
 }
 
+/** A name other services reach this one by (an alias, a container_name): a DNS label that is no service's name. */
+function addAlias(s: ServiceCtx, alias: string, p: string) {
+    if (alias === s.composeName || alias === s.name) return;
+    if (!/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/.test(alias)) {
+        return s.note(p, "approximated", `${JSON.stringify(alias)} is not made an alias: berth's names are lowercase DNS labels (a-z, 0-9, '-', at most 32 characters); other services reach it as ${s.name}, so change addresses that use ${alias}`);
+    }
+    if (s.serviceNames.has(alias) || [...s.serviceNames.values()].includes(alias)) return s.note(p, "refused", `"${alias}" is the name of a service: left out (a name reaches one service)`);
+    const other = Object.entries(s.services).find(([, o]) => (o.aliases as string[] | undefined)?.includes(alias));
+    if (other) return s.note(p, "refused", `"${alias}" is already an alias of service ${other[0]}: left out (a name reaches one service)`);
+    const mine = (s.out.aliases ??= []) as string[];
+    if (!mine.includes(alias)) mine.push(alias);
+}
+
+function mapContainerName(v: unknown, s: ServiceCtx) {
+    if (typeof v !== "string" || v === "") return s.note(s.key, "refused", `a container name is a string (got ${JSON.stringify(v)})`);
+    addAlias(s, v, s.key);
+}
+
 /** Compose labels (a mapping, or a list of key=value) as the service's labels: keys both targets take. */
 function mapLabels(v: unknown, s: ServiceCtx) {
     const entries: [string, unknown, string][] = Array.isArray(v)
@@ -1094,8 +1121,11 @@ function mapNetworks(v: unknown, s: ServiceCtx) {
         if (isRecord(opts)) {
             for (const k of Object.keys(opts)) {
                 if (isExtension(k)) continue;
-                if (k === "aliases") s.note(`${p}.aliases`, "approximated", `aliases are not created: other services reach it as ${s.name} only; change addresses that use ${JSON.stringify(opts.aliases)}`);
-                else s.note(`${p}${step(k)}`, "refused", notInSpec(`${k} on a network: the target assigns addresses`));
+                if (k === "aliases") {
+                    if (!Array.isArray(opts.aliases)) s.note(`${p}.aliases`, "refused", `a list of names (got ${JSON.stringify(opts.aliases)})`);
+                    else opts.aliases.forEach((a, j) => addAlias(s, String(a), `${p}.aliases[${j}]`));
+                    if (entries.length > 1) s.note(`${p}.aliases`, "approximated", `berth gives a service its aliases on every network it joins, not on ${n} only`);
+                } else s.note(`${p}${step(k)}`, "refused", notInSpec(`${k} on a network: the target assigns addresses`));
             }
         }
     });

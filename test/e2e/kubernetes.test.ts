@@ -83,7 +83,8 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(svcs.map((x) => [x.metadata.name, x.spec.type]).sort()).toEqual([
             ["db", "ClusterIP"],
             ["redis", "ClusterIP"],
-            ["web", "NodePort"],
+            ["web", "ClusterIP"],
+            ["web-published", "NodePort"],
         ]);
         const endpoints = JSON.parse(kubectl("get", "endpoints", "web", "-n", NS, "-o", "json"));
         expect(endpoints.subsets?.[0]?.addresses?.length ?? 0, "web's Service has ready endpoints").toBeGreaterThanOrEqual(1);

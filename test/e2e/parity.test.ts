@@ -87,13 +87,13 @@ function k8sLive(cluster: LocalCluster): Live {
         const c = pod.spec.containers[0];
         const p = c.readinessProbe ?? c.startupProbe ?? c.livenessProbe;
         const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === name);
-        const svc = svcObjs.find((s) => s.metadata.name === name);
+        const svc = svcObjs.find((s) => s.metadata.name === `${name}-published`);
         const claims = Object.fromEntries((pod.spec.volumes ?? []).map((v: any) => [v.name, v.persistentVolumeClaim?.claimName]));
         podLabels[name] = pod.metadata.labels;
         services[name] = {
             // An autoscaled service runs the HPA's minimum when idle; Docker runs that many.
             replicas: hpa ? hpa.spec.minReplicas : w.spec.replicas,
-            published: svc && svc.spec.type !== "ClusterIP" ? svc.spec.ports.map((x: any) => x.port) : [],
+            published: svc ? svc.spec.ports.map((x: any) => x.port) : [],
             health: p && {
                 kind: p.httpGet ? "http" : p.tcpSocket ? "tcp" : "command",
                 interval: p.periodSeconds,

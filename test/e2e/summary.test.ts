@@ -112,7 +112,7 @@ describe("preview summaries and drift checks on a deployed stack", () => {
         expect(sum.danger).toContain("**service web is published beyond this host** (LoadBalancer)");
         expect(sum.danger).toContain("**service worker drops to zero replicas**");
         expect(sum.markdown).toContain("- **worker**: replicas 1 -> 0");
-        const finding = "[mandatory] berth-published-ports: demo-web-service is a LoadBalancer Service; this stack allows ClusterIP, NodePort (berth:kubernetes.serviceType).";
+        const finding = "[mandatory] berth-published-ports: demo-web-published-service is a LoadBalancer Service; this stack allows ClusterIP, NodePort (berth:kubernetes.serviceType).";
         expect(sum.policies).toEqual([finding]);
         expect(sum.blocking).toEqual([`policy ${finding}`]);
         expect(sum.markdown).toContain(`### Policies\n\n- ❌ ${finding}\n`);

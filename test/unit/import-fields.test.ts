@@ -74,3 +74,34 @@ describe("build target and args", () => {
         expect(r.spec.services.backend.build).toMatchObject({ target: "development", args: { NODE_ENV: "development" } });
     });
 });
+
+describe("network aliases and container_name", () => {
+    it("maps aliases of every network and a container_name other than the service's name to aliases", () => {
+        const r = imp("services:\n  db:\n    image: postgres:16\n    expose: [5432]\n    container_name: my-postgres\n    networks:\n      back: {aliases: [database, pg]}\n      front: {aliases: [pg]}\nnetworks:\n  back: {}\n  front: {}\n");
+        expect(svc(r, "db").aliases).toEqual(["my-postgres", "database", "pg"]);
+        expect(finding(r, "services.db.networks.back.aliases")).toMatchObject({ kind: "approximated", message: "berth gives a service its aliases on every network it joins, not on back only" });
+        validOn(r, "docker");
+        validOn(r, "kubernetes");
+    });
+
+    it("a container_name that is the service's name adds nothing", () => {
+        const r = imp("services:\n  db:\n    image: postgres:16\n    container_name: db\n");
+        expect(svc(r, "db").aliases).toBeUndefined();
+        expect(r.findings.filter((f) => f.path === "services.db.container_name").map((f) => f.kind)).toEqual(["mapped"]);
+    });
+
+    it("leaves out a name that is a service's or another's alias, or not a DNS label, saying why", () => {
+        const r = imp("services:\n  a:\n    image: nginx\n    expose: [80]\n    container_name: b\n  b:\n    image: nginx\n    expose: [80]\n    networks: {default: {aliases: [x, My_Box]}}\n  c:\n    image: nginx\n    expose: [80]\n    container_name: x\n");
+        expect([svc(r, "a").aliases, svc(r, "b").aliases, svc(r, "c").aliases]).toEqual([undefined, ["x"], undefined]);
+        expect(finding(r, "services.a.container_name")).toMatchObject({ kind: "refused", message: '"b" is the name of a service: left out (a name reaches one service)' });
+        expect(finding(r, "services.c.container_name")).toMatchObject({ kind: "refused", message: '"x" is already an alias of service b: left out (a name reaches one service)' });
+        expect(finding(r, "services.b.networks.default.aliases[1]")!.kind).toBe("approximated");
+        validOn(r, "kubernetes");
+    });
+
+    it("says that Kubernetes needs ports for the aliases of a service without any", () => {
+        const r = imp("services:\n  worker:\n    image: busybox\n    container_name: jobs\n");
+        expect(svc(r, "worker").aliases).toEqual(["jobs"]);
+        expect(finding(r, "services.worker")!.message).toContain("Kubernetes refuses aliases of a service without ports");
+    });
+});

@@ -47,7 +47,7 @@ const EXAMPLES: Record<string, { value: unknown; spec?: Record<string, unknown> 
     cgroup_parent: { value: "m-executor-abcd" },
     command: { value: "nginx -g 'daemon off;'", spec: { args: "nginx -g 'daemon off;'" } },
     configs: { value: ["my_config"] },
-    container_name: { value: "my-web" },
+    container_name: { value: "my-web", spec: { aliases: ["my-web"] } },
     cpu_count: { value: 2 },
     cpu_percent: { value: 50 },
     cpu_shares: { value: 512 },

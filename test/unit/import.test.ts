@@ -49,8 +49,8 @@ const EXPECTED: Record<string, [string, "approximated" | "refused"][]> = {
     "nginx-golang-mysql": [["services.proxy.volumes[0]", "refused"]],
     "nginx-nodejs-redis": [["services.web1.hostname", "approximated"], ["services.web2.hostname", "approximated"], ["services.web1.restart", "approximated"]],
     "nginx-wsgi-flask": [["services.nginx-proxy.volumes[0]", "refused"]],
-    portainer: [["services.portainer.container_name", "approximated"], ["services.portainer.volumes[0]", "refused"], ["volumes.portainer_data", "approximated"]],
-    "postgresql-pgadmin": [["services.postgres.container_name", "approximated"], ["services.pgadmin.container_name", "approximated"]],
+    portainer: [["services.portainer.volumes[0]", "refused"], ["volumes.portainer_data", "approximated"]],
+    "postgresql-pgadmin": [],
     "react-express-mysql": [["services.backend.volumes[0]", "refused"], ["services.frontend.volumes[1]", "approximated"]],
     "react-rust-postgres": [["name", "approximated"], ["services.frontend.volumes[0]", "refused"], ["services.backend.volumes[0]", "refused"]],
     "spring-postgres": [["services.backend.restart", "approximated"]],
@@ -440,10 +440,11 @@ describe("volumes, networks, names", () => {
         expect(finding(r, "services.a_b.networks[0]")!.message).toBe('network "x" is not declared in the top-level networks (Compose refuses it too)');
     });
 
-    it("network aliases and top-level network options are reported", () => {
+    it("network aliases are aliases; fixed addresses and top-level network options are reported", () => {
         const r = one("image: nginx\nnetworks:\n  front:\n    aliases: [www]\n    ipv4_address: 172.16.238.10", "networks:\n  front:\n    driver: overlay\n    external: true\n    name: shared\n");
         expect(svc(r).networks).toEqual(["front"]);
-        expect(finding(r, "services.app.networks.front.aliases")!.kind).toBe("approximated");
+        expect(svc(r).aliases).toEqual(["www"]);
+        expect(finding(r, "services.app.networks.front.aliases")).toBeUndefined();
         expect(finding(r, "services.app.networks.front.ipv4_address")!.kind).toBe("refused");
         expect(finding(r, "networks.front.driver")!.kind).toBe("refused");
         expect(finding(r, "networks.front.external")!.kind).toBe("refused");

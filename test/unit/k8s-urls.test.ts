@@ -104,16 +104,17 @@ describe("LoadBalancer", () => {
 
     it("is the cluster-internal name while no controller gave an address", async () => {
         const r = await render(demo, k8s({ serviceType: "LoadBalancer" }), { secrets });
-        expect(r.outputs.urls).toEqual({ web: "http://web.berth-test.svc.cluster.local:8080" });
+        expect(r.outputs.urls).toEqual({ web: "http://web-published.berth-test.svc.cluster.local:8080" });
     });
 
     it("is not awaited (a cluster without a controller never sets an ingress); the address comes from a read of the live Service", async () => {
         const r = await render(demo, k8s({ serviceType: "LoadBalancer" }), { secrets });
-        expect(r.byName("demo-web-service-status").type).toBe("kubernetes:core/v1:Service");
-        expect(r.byName("demo-web-service").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+        expect(r.byName("demo-web-published-service-status").type).toBe("kubernetes:core/v1:Service");
+        expect(r.byName("demo-web-published-service").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+        expect(r.byName("demo-web-service").inputs.metadata.annotations).toBeUndefined(); // the ClusterIP Service peers use
         expect(r.byName("demo-db-service").inputs.metadata.annotations).toBeUndefined(); // not published: ClusterIP, awaited as before
         const nodePort = await render(demo, k8s(), { secrets });
-        expect(nodePort.byName("demo-web-service").inputs.metadata.annotations).toBeUndefined();
+        expect(nodePort.byName("demo-web-published-service").inputs.metadata.annotations).toBeUndefined();
     });
 });
 

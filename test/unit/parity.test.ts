@@ -47,12 +47,12 @@ function k8sMeaning(r: Rendered, svc: string): Meaning {
     const d = r.byName(`demo-${svc}-deployment`).inputs.spec;
     const hpa = r.resources.find((x) => x.name === `demo-${svc}-hpa`);
     const c = d.template.spec.containers[0];
-    const service = r.resources.find((x) => x.name === `demo-${svc}-service`);
+    const service = r.resources.find((x) => x.name === `demo-${svc}-published-service`);
     const p = c.readinessProbe;
     const claims = Object.fromEntries((d.template.spec.volumes ?? []).map((v: any) => [v.name, v.persistentVolumeClaim?.claimName]));
     return {
         replicas: d.replicas ?? hpa!.inputs.spec.minReplicas,
-        published: service && service.inputs.spec.type !== "ClusterIP" ? service.inputs.spec.ports.map((x: any) => x.port) : [],
+        published: service ? service.inputs.spec.ports.map((x: any) => x.port) : [],
         env: (c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => e.name).sort(),
         secretEnv: (c.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name).sort(),
         mounts: (c.volumeMounts ?? []).map((m: any) => `${claims[m.name]}:${m.mountPath}`).sort(),

@@ -46,7 +46,7 @@ describe("the policy pack on the demo app", () => {
     it("flags a LoadBalancer Service, and a Docker port on 0.0.0.0, where the stack allows neither", async () => {
         const k = await render(demo, { target: "kubernetes", kubernetes: { namespace: "n", registry: "r:5000", serviceType: "LoadBalancer" } }, { secrets: { dbPassword: "x" } });
         expect(checkAll(k.resources)).toEqual([
-            "berth-published-ports: demo-web-service is a LoadBalancer Service; this stack allows ClusterIP, NodePort (berth:kubernetes.serviceType).",
+            "berth-published-ports: demo-web-published-service is a LoadBalancer Service; this stack allows ClusterIP, NodePort (berth:kubernetes.serviceType).",
         ]);
         const d = await render(demo, { target: "docker", docker: { publishAddress: "0.0.0.0" } }, { secrets: { dbPassword: "x" } });
         expect(checkAll(d.resources)).toEqual([

@@ -249,3 +249,114 @@ describe("build target and args", () => {
         expect(e.message).toContain('app.services.web.build.args.NOT-OK: invalid name: a build argument name');
     });
 });
+
+describe("Kubernetes Services of a published service", () => {
+    const app = one({ ports: [{ port: 80, publish: 8080 }, { port: 9090 }, { port: 53, protocol: "udp", publish: 5353 }] });
+
+    it("peers reach every port at <service>:<container port>, on a ClusterIP Service (8080:80 keeps 80)", async () => {
+        const r = await render(app, k8sCfg);
+        const s = r.byName("demo-app-service").inputs;
+        expect(s.metadata.name).toBe("app");
+        expect(s.spec).toEqual({
+            type: "ClusterIP",
+            selector: { "app.kubernetes.io/name": "app" },
+            ports: [
+                { name: "tcp-80", port: 80, targetPort: 80, protocol: "TCP" },
+                { name: "tcp-9090", port: 9090, targetPort: 9090, protocol: "TCP" },
+                { name: "udp-53", port: 53, targetPort: 53, protocol: "UDP" },
+            ],
+        });
+    });
+
+    it.each(["NodePort", "LoadBalancer", "ClusterIP"])("only the published ports are on the %s Service, at their published ports", async (serviceType) => {
+        const r = await render(app, { ...k8sCfg, kubernetes: { ...k8sCfg.kubernetes, serviceType } });
+        const p = r.byName("demo-app-published-service").inputs;
+        expect(p.metadata.name).toBe("app-published");
+        expect(p.spec).toEqual({
+            type: serviceType,
+            selector: { "app.kubernetes.io/name": "app" },
+            ports: [
+                { name: "tcp-8080", port: 8080, targetPort: 80, protocol: "TCP" },
+                { name: "udp-5353", port: 5353, targetPort: 53, protocol: "UDP" },
+            ],
+        });
+        expect(r.ofType("kubernetes:core/v1:Service").filter((x) => x.inputs.spec !== undefined && x.inputs.spec.type !== "ClusterIP").map((x) => x.name)).toEqual(serviceType === "ClusterIP" ? [] : ["demo-app-published-service"]);
+    });
+
+    it("the URL is the published Service's node port, and the Ingress sends to it", async () => {
+        const r = await render(app, k8sCfg);
+        expect(r.outputs.urls).toEqual({ app: "http://127.0.0.1:30000" });
+        const i = await render(app, { ...k8sCfg, kubernetes: { ...k8sCfg.kubernetes, ingressHost: "shop.example.com" } });
+        expect(i.byName("demo-app-ingress").inputs.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: "app-published", port: { number: 8080 } } });
+    });
+
+    it("an unpublished service has its ClusterIP Service only", async () => {
+        const r = await render(one({ ports: [{ port: 80 }] }), k8sCfg);
+        expect(r.ofType("kubernetes:core/v1:Service").map((x) => x.inputs.metadata.name)).toEqual(["app"]);
+    });
+});
+
+describe("aliases", () => {
+    const spec: AppInput = {
+        services: {
+            db: { image: "postgres:16", ports: [{ port: 5432 }], aliases: ["database", "postgres"], networks: ["default", "back"] },
+            web: { image: "nginx:1.27", ports: [{ port: 80, publish: 8080 }], aliases: ["www"] },
+        },
+        networks: { back: {} },
+    };
+
+    it("Docker adds them as network aliases on every network the service joins", async () => {
+        const r = await render(spec, dockerCfg);
+        expect(r.byName("demo-db-0").inputs.networksAdvanced).toEqual([
+            { name: "berth-test-default", aliases: ["db", "database", "postgres"] },
+            { name: "berth-test-back", aliases: ["db", "database", "postgres"] },
+        ]);
+        expect(r.byName("demo-web-0").inputs.networksAdvanced).toEqual([{ name: "berth-test-default", aliases: ["web", "www"] }]);
+    });
+
+    it("Kubernetes makes a ClusterIP Service per alias, selecting the same pods on the same container ports", async () => {
+        const r = await render(spec, k8sCfg);
+        for (const alias of ["database", "postgres"]) {
+            const s = r.byName(`demo-db-alias-${alias}`).inputs;
+            expect(s.metadata).toEqual({ name: alias, namespace: "berth-test", labels: { "app.kubernetes.io/part-of": "berth", "app.kubernetes.io/name": "db", "berth.dev/alias-of": "db" } });
+            expect(s.spec).toEqual({ type: "ClusterIP", selector: { "app.kubernetes.io/name": "db" }, ports: [{ name: "tcp-5432", port: 5432, targetPort: 5432, protocol: "TCP" }] });
+        }
+        // A published service's alias is in-cluster: its container port, never the published one.
+        expect(r.byName("demo-web-alias-www").inputs.spec).toEqual({ type: "ClusterIP", selector: { "app.kubernetes.io/name": "web" }, ports: [{ name: "tcp-80", port: 80, targetPort: 80, protocol: "TCP" }] });
+        expect(r.ofType("kubernetes:core/v1:Service").map((x) => x.inputs.metadata.name).sort()).toEqual(["database", "db", "postgres", "web", "web-published", "www"]);
+    });
+
+    it.each([dockerCfg, k8sCfg])("refuses an alias that is a service's name, or another's alias, or listed twice (%o)", async (cfg) => {
+        const bad: AppInput = {
+            services: {
+                a: { image: "nginx:1.27", ports: [{ port: 80 }], aliases: ["b", "a", "x", "x"] },
+                b: { image: "nginx:1.27", ports: [{ port: 80 }], aliases: ["x", "Not_DNS"] },
+            },
+        };
+        const e = await refusal(bad, cfg);
+        expect(e.message).toContain('app.services.a.aliases[0]: "b" is the name of service b: an alias must be a name no service has');
+        expect(e.message).toContain('app.services.a.aliases[1]: "a" is the name of service a itself: an alias must be a name no service has');
+        expect(e.message).toContain('app.services.a.aliases[3]: "x" is already an alias of service a (listed twice): a name reaches one service');
+        expect(e.message).toContain('app.services.b.aliases[0]: "x" is already an alias of service a: a name reaches one service');
+        expect(e.message).toContain("app.services.b.aliases[1]: a lowercase DNS label");
+        expect(e.message).not.toContain("app.services.a.aliases[2]");
+    });
+
+    it("Kubernetes refuses aliases of a service without ports, and a name its published Service takes; Docker runs them", async () => {
+        const noPorts: AppInput = { services: { worker: { image: "busybox:1.36", aliases: ["jobs"] } } };
+        const e = await refusal(noPorts, k8sCfg);
+        expect(e.message).toContain("app.services.worker.aliases: cannot be honoured on Kubernetes for a service without ports: an alias is a Service selecting worker's pods, and a Service forwards the ports it lists");
+        expect((await render(noPorts, dockerCfg)).byName("demo-worker-0").inputs.networksAdvanced[0].aliases).toEqual(["worker", "jobs"]);
+        const clash: AppInput = {
+            services: {
+                web: { image: "nginx:1.27", ports: [{ port: 80, publish: 8080 }], aliases: ["web-published"] },
+                "web2-published": { image: "nginx:1.27", ports: [{ port: 80 }] },
+                web2: { image: "nginx:1.27", ports: [{ port: 80, publish: 8081 }] },
+            },
+        };
+        const c = await refusal(clash, k8sCfg);
+        expect(c.message).toContain('app.services.web.aliases[0]: "web-published" cannot be a name on Kubernetes in this app: berth names the Service that publishes web\'s ports web-published; rename it');
+        expect(c.message).toContain('app.services.web2-published: "web2-published" cannot be a name on Kubernetes in this app: berth names the Service that publishes web2\'s ports web2-published');
+        await render(clash, dockerCfg);
+    });
+});

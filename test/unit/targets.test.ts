@@ -165,7 +165,10 @@ describe("kubernetes target, demo app", async () => {
     });
 
     it("publishes web through a NodePort Service and closes everything else by NetworkPolicy", () => {
-        expect(r.byName("demo-web-service").inputs.spec).toMatchObject({ type: "NodePort", ports: [{ port: 8080, targetPort: 8080, protocol: "TCP" }] });
+        expect(r.byName("demo-web-published-service").inputs.metadata.name).toBe("web-published");
+        expect(r.byName("demo-web-published-service").inputs.spec).toMatchObject({ type: "NodePort", ports: [{ port: 8080, targetPort: 8080, protocol: "TCP" }] });
+        // Peers reach web by its name on a ClusterIP Service, as any other.
+        expect(r.byName("demo-web-service").inputs.spec).toMatchObject({ type: "ClusterIP", ports: [{ port: 8080, targetPort: 8080, protocol: "TCP" }] });
         expect(r.byName("demo-db-service").inputs.spec.type).toBe("ClusterIP");
         expect(r.byName("demo-default-deny").inputs.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         const backend = r.byName("demo-backend-policy").inputs.spec;
