@@ -7,10 +7,15 @@ import { z } from "zod";
 import { SPLIT_RULES, splitWords } from "./shellwords";
 
 /**
- * An environment variable's name (env, secrets, and a stack's env overrides).
+ * An environment variable's name (env, secrets, and a stack's env overrides):
+ * a letter or `_`, then letters, digits, `_`, `.` and `-` (Compose takes
+ * `discovery.type`; Docker takes any name without `=`; Kubernetes any that
+ * fits [-._a-zA-Z][-._a-zA-Z0-9]*, so these mean the same on both). Such a
+ * name is not a shell variable: a shell in the container does not expand it.
  * (`__proto__` fits the pattern; validate.ts refuses it as a key anywhere.)
  */
-export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name");
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export const envName = z.string().regex(ENV_NAME, "an env var name: a letter or '_', then letters, digits, '_', '.' or '-' (such as DB_HOST or discovery.type)");
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -211,7 +211,7 @@ export function validate(
             const secrets = field(name, "secrets") ?? {};
             if (o.env) {
                 for (const k of Object.keys(o.env)) {
-                    if (Object.hasOwn(secrets, k)) problems.push(`berth:services.${name}.env.${k}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
+                    if (Object.hasOwn(secrets, k)) problems.push(`berth:services.${name}.env${keyStep(k)}: "${k}" is a secret of the service; it cannot be overridden in plain config`);
                 }
             }
             if (o.replicas !== undefined && (o.scaling ?? field(name, "scaling"))) {

@@ -20,7 +20,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 // The spec's own modules, not the entry module: that one loads the Pulumi SDKs, which the importer does not need (seconds per run).
 import { splitWords } from "../components/shellwords";
-import { AppInput, BERTH_LABEL_PREFIX, appSchema, isAnnotationKey, labelKey } from "../components/spec";
+import { AppInput, BERTH_LABEL_PREFIX, ENV_NAME as SPEC_ENV_NAME, appSchema, isAnnotationKey, labelKey } from "../components/spec";
 import { stackConfigSchema } from "../components/stack";
 import { InterpolationError, interpolate, parseDotenv } from "./interpolate";
 
@@ -279,7 +279,7 @@ const join = (...steps: (string | number)[]) => steps.map(step).join("").replace
 
 // ---------------------------------------------------------------- names
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME = SPEC_ENV_NAME;
 
 /** A Compose name as a berth name (a lowercase DNS label of at most 32 characters). */
 export function dnsLabel(name: string, prefix: string): string {
@@ -671,7 +671,7 @@ function mapEnvironment(s: ServiceCtx) {
     const at = (k: string) => join("services", s.composeName, k);
     const put = (key: string, value: string | undefined, p: string) => {
         if (!ENV_NAME.test(key)) {
-            s.note(p, "refused", `env var name ${JSON.stringify(key)} is refused by berth (letters, digits and _, not starting with a digit): rename it (e.g. ${JSON.stringify(key.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(\d)/, "_$1"))}) in the app and here, or set it in the image (ENV in its Dockerfile)`);
+            s.note(p, "refused", `env var name ${JSON.stringify(key)} is refused by berth (a letter or _, then letters, digits, _, . or -): rename it (e.g. ${JSON.stringify(key.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^([^A-Za-z_])/, "_$1"))}) in the app and here, or set it in the image (ENV in its Dockerfile)`);
             return;
         }
         if (value === undefined) {

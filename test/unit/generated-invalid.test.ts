@@ -47,7 +47,7 @@ const notIn = (...allowed: unknown[]) => fc.oneof(fc.string({ maxLength: 12 }), 
 const badKey = (re: RegExp) => fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 15 }), fc.constantFrom("Web_1", "a.b", "1abc", "-x", "x-", "A", "a b", "é", "x".repeat(64))).filter((k) => !re.test(k) && !prototypeName(k));
 
 const DNS = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
-const ENV = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const SERVICE_KEYS = Object.keys(serviceSchema.shape);
 const OVERRIDE_KEYS = Object.keys(serviceOverrideSchema.shape);
 

@@ -262,13 +262,14 @@ describe("environment and env_file", () => {
         expect(() => one("image: nginx\nenv_file: gone.env")).toThrow(/^services\.app\.env_file: env file .*gone\.env not found \(Compose stops here too; or mark it required: false\)$/);
     });
 
-    it("refuses a name berth refuses (a dot), with the key path and a suggestion", () => {
-        const r = one('image: elasticsearch:8.14.0\nenvironment:\n  discovery.type: single-node\n  ES_JAVA_OPTS: "-Xms512m"');
-        expect(svc(r).env).toEqual({ ES_JAVA_OPTS: "-Xms512m" });
-        expect(finding(r, 'services.app.environment["discovery.type"]')).toEqual({
-            path: 'services.app.environment["discovery.type"]',
+    it("keeps a dotted name; refuses a name berth refuses (a space), with the key path and a suggestion", () => {
+        const r = one('image: elasticsearch:8.14.0\nenvironment:\n  discovery.type: single-node\n  "bad name": x\n  ES_JAVA_OPTS: "-Xms512m"');
+        expect(svc(r).env).toEqual({ "discovery.type": "single-node", ES_JAVA_OPTS: "-Xms512m" });
+        expect(finding(r, 'services.app.environment["discovery.type"]')).toBeUndefined();
+        expect(finding(r, 'services.app.environment["bad name"]')).toEqual({
+            path: 'services.app.environment["bad name"]',
             kind: "refused",
-            message: 'env var name "discovery.type" is refused by berth (letters, digits and _, not starting with a digit): rename it (e.g. "discovery_type") in the app and here, or set it in the image (ENV in its Dockerfile)',
+            message: 'env var name "bad name" is refused by berth (a letter or _, then letters, digits, _, . or -): rename it (e.g. "bad_name") in the app and here, or set it in the image (ENV in its Dockerfile)',
         });
         valid(r);
     });

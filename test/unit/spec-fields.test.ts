@@ -360,3 +360,32 @@ describe("aliases", () => {
         await render(clash, dockerCfg);
     });
 });
+
+describe("env names with '.' and '-'", () => {
+    const env = { "discovery.type": "single-node", "spring.profiles-active": "prod", PLAIN: "1" };
+
+    it("Docker and Kubernetes set them as written", async () => {
+        const d = await render(one({ env }), dockerCfg);
+        expect(d.byName("demo-app-0").inputs.envs).toEqual(["discovery.type=single-node", "spring.profiles-active=prod", "PLAIN=1"]);
+        const k = await render(one({ env }), k8sCfg);
+        expect(container(k).env).toEqual([
+            { name: "discovery.type", value: "single-node" },
+            { name: "spring.profiles-active", value: "prod" },
+            { name: "PLAIN", value: "1" },
+        ]);
+    });
+
+    it("a stack overrides a dotted name", async () => {
+        const d = await render(one({ env }), { ...dockerCfg, services: { app: { env: { "discovery.type": "multi-node" } } } });
+        expect(d.byName("demo-app-0").inputs.envs).toContain("discovery.type=multi-node");
+    });
+
+    it("a refused name prints quoted in its key path, so a dot never reads as nesting", async () => {
+        const e = await refusal(one({ env: { "a b": "x", "1x": "y", "ok.name": "z" }, secrets: { "s.key": { config: "sKey" } } }), { ...dockerCfg, services: { app: { env: { "s.key": "plain", "=x": "1" } } } });
+        expect(e.message).toContain('app.services.app.env["a b"]: invalid name: an env var name');
+        expect(e.message).toContain('app.services.app.env["1x"]: invalid name: an env var name');
+        expect(e.message).toContain('berth:services.app.env["=x"]: invalid name: an env var name');
+        expect(e.message).toContain('berth:services.app.env["s.key"]: "s.key" is a secret of the service; it cannot be overridden in plain config');
+        expect(e.message).not.toContain("ok.name");
+    });
+});

@@ -43,7 +43,7 @@ const cases: Case[] = [
     ["replicas with scaling", edit((a) => ((a.services.api.scaling = { min: 1, max: 2, cpuPercent: 50 }), (a.services.api.replicas = 3))), docker, /replicas and scaling are exclusive/],
     ["healthy dependency without a port", edit((a) => (a.services.cache.ports = [])), docker, /app\.services\.api\.dependsOn\.cache: "healthy" needs services\.cache\.ports/],
     ["rolling update that can never proceed", edit((a) => (a.services.api.rollingUpdate = { maxSurge: 0, maxUnavailable: "0%" })), docker, /app\.services\.api\.rollingUpdate\.maxUnavailable: maxSurge and maxUnavailable cannot both be 0/],
-    ["dotted env var name, quoted in the message", edit((a) => (a.services.api.env = { "discovery.type": "single-node" })), docker, /app\.services\.api\.env\["discovery\.type"\]: invalid name: an env var name/],
+    ["env var name with a space, quoted in the message", edit((a) => (a.services.api.env = { "discovery type": "single-node" })), docker, /app\.services\.api\.env\["discovery type"\]: invalid name: an env var name/],
     ["health path with a space", edit((a) => (a.services.api.health.readiness.http.path = "/health check")), docker, /app\.services\.api\.health\.readiness\.http\.path: a path starting with "\/" with no spaces or control characters/],
     ["unknown target", ok, { target: "swarm" }, /berth:target: .*"docker"\|"kubernetes"/],
     ["missing target", ok, {}, /berth:target: /],
@@ -86,7 +86,7 @@ const cases: Case[] = [
     ["a per-replica volume mounted by two services", edit((a) => ((a.volumes.data.perReplica = true), (a.services.cache.volumes = [{ volume: "data", path: "/d" }]))), docker, /app\.services\.cache\.volumes\[0\]\.volume: volume "data" is perReplica and already mounted by service "api": a per-replica volume belongs to one service/],
     ["bad volume access", edit((a) => (a.volumes.data.access = "Shared")), docker, /app\.volumes\.data\.access: .*"ReadWriteOnce"/],
     ["bad restart policy", edit((a) => (a.services.api.restart = "sometimes")), docker, /app\.services\.api\.restart: one of "always", "unless-stopped", "on-failure", "on-failure:N"/],
-    ["env var name invalid", edit((a) => (a.services.api.env = { "BAD-NAME": "x" })), docker, /app\.services\.api\.env\.BAD-NAME: .*env var name/],
+    ["env var name invalid", edit((a) => (a.services.api.env = { "BAD=NAME": "x" })), docker, /app\.services\.api\.env\["BAD=NAME"\]: .*env var name/],
     ["secret given in plain config", edit((a) => (a.services.api.secrets = { TOKEN: { config: "apiToken" } })), { ...docker, apiToken: "plain-text" }, /berth:apiToken: is plain text in config; secrets must be set with --secret \(pulumi config set --secret berth:apiToken --stack test\)/],
     ["secret not set", edit((a) => (a.services.api.secrets = { TOKEN: { config: "apiToken" } })), docker, /berth:apiToken: not set; a service reads it as a secret/],
     ["secret both env and secret", edit((a) => ((a.services.api.env = { TOKEN: "x" }), (a.services.api.secrets = { TOKEN: { config: "apiToken" } }))), docker, /app\.services\.api\.secrets\.TOKEN: "TOKEN" is both in env and in secrets/, { apiToken: "s" }],
@@ -115,7 +115,7 @@ describe("bad input", () => {
 
     it("reports every problem in one round: a refused name or option does not hide the cross-field checks", async () => {
         const spec = edit((a) => {
-            a.services.api.env = { "discovery.type": "single-node" }; // a refused name
+            a.services.api.env = { "discovery type": "single-node" }; // a refused name
             a.services.api.networks = ["public"]; // not declared
             a.services.cache.restart = "sometimes"; // not an accepted option
             a.services.cache.ports = []; // so api's "healthy" dependency has nothing to wait on
@@ -130,7 +130,7 @@ describe("bad input", () => {
         const lines = error!.message.split("\n").slice(1);
         expect(lines).toEqual(
             expect.arrayContaining([
-                expect.stringMatching(/^  - app\.services\.api\.env\["discovery\.type"\]: invalid name: an env var name$/),
+                expect.stringMatching(/^  - app\.services\.api\.env\["discovery type"\]: invalid name: an env var name/),
                 expect.stringMatching(/^  - app\.services\.cache\.restart: /),
                 expect.stringMatching(/^  - app\.volumes\.my_data: invalid name/),
                 expect.stringMatching(/^  - app\.services\.api\.volumes\[1\]\.volume: a lowercase DNS label/),
