@@ -99,14 +99,20 @@ export type Check = z.infer<typeof checkSchema>;
 
 /** Portable. A port the service listens on. */
 export const portSchema = z.strictObject({
-    /** The container port, reachable by other services at `<service>:<port>`. */
+    /**
+     * The container port, reachable by other services at `<service>:<port>`
+     * (and `<alias>:<port>`), published or not (Docker: network aliases;
+     * Kubernetes: the ClusterIP Service `<service>`, at this port).
+     */
     port,
     /** @default "tcp" */
     protocol: z.enum(["tcp", "udp"]).default("tcp"),
     /**
      * Publish this port outside the app on this host port (Docker: through the
      * generated load balancer, bound to the stack's publish address; Kubernetes:
-     * the Service type the stack chooses). @default not published
+     * a second Service, `<service>-published`, of the type the stack chooses,
+     * that carries the published ports only, each at this port). Peers still
+     * reach the container port. @default not published
      */
     publish: port.optional(),
 });
