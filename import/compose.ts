@@ -153,8 +153,8 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     init: unsupported("approximated", notInSpec("an init process (tini) as PID 1: the image's entrypoint is PID 1, so zombies are not reaped unless it reaps them"), (v) => v === false || v === null),
     ipc: unsupported("refused", notInSpec("the IPC namespace mode; each container has its own")),
     isolation: unsupported("refused", notInSpec("the isolation technology (Windows)")),
-    labels: mapped("labels (Docker: container labels; Kubernetes: annotations of the workload and its pods)", mapLabels),
-    label_file: unsupported("approximated", notInSpec("labels are not set on the containers or pods (berth sets its own)"), emptyList),
+    labels: mapped("labels (Docker: container labels; Kubernetes: annotations of the workload and its pods)", () => undefined /* read with label_file */),
+    label_file: mapped("labels: the files' labels, read now from the Compose file's folder (labels wins)", () => undefined /* read with labels */),
     links: mapped("dependsOn (started): services reach each other by name on a shared network; an alias (db:database) is dropped", mapLinks),
     logging: unsupported("approximated", notInSpec("the log driver: Docker's default driver or the kubelet keeps the logs")),
     mac_address: unsupported("refused", notInSpec("a fixed MAC address")),
@@ -459,6 +459,7 @@ function convert(ctx: Ctx): ImportResult {
         }
         s.key = at;
         mapEnvironment(s);
+        if (raw.labels !== undefined || raw.label_file !== undefined) mapLabels(s);
         if (out.image === undefined && out.build === undefined) {
             note(at, "refused", "the service has neither image nor build: berth needs one (add image: or build:)");
             continue;
@@ -1086,20 +1087,33 @@ function mapContainerName(v: unknown, s: ServiceCtx) {
     addAlias(s, v, s.key);
 }
 
-/** Compose labels (a mapping, or a list of key=value) as the service's labels: keys both targets take. */
-function mapLabels(v: unknown, s: ServiceCtx) {
-    const entries: [string, unknown, string][] = Array.isArray(v)
+/** Compose labels (label_file's, then a mapping or a list of key=value over them) as the service's labels: keys both targets take. */
+function mapLabels(s: ServiceCtx) {
+    const at = (k: string) => join("services", s.composeName, k);
+    const fromFiles: [string, unknown, string][] = [];
+    const lf = s.raw.label_file;
+    const files = lf === undefined || lf === null ? [] : Array.isArray(lf) ? lf : [lf];
+    files.forEach((f, i) => {
+        const p = Array.isArray(lf) ? `${at("label_file")}[${i}]` : at("label_file");
+        if (typeof f !== "string") return s.note(p, "refused", `a file path (got ${JSON.stringify(f)})`);
+        const abs = path.resolve(s.dir, f);
+        if (!fs.existsSync(abs)) throw new ComposeImportError(`${p}: label file ${abs} not found (Compose stops here too)`);
+        for (const [k, x] of Object.entries(parseDotenv(fs.readFileSync(abs, "utf8"), s.env))) fromFiles.push([k, x ?? "", p]);
+    });
+    const v = s.raw.labels;
+    const key = at("labels");
+    const entries: [string, unknown, string][] = v === undefined || v === null ? [] : Array.isArray(v)
         ? v.map((item, i) => {
               const t = String(item);
               const eq = t.indexOf("=");
-              return eq < 0 ? [t, "", `${s.key}[${i}]`] : [t.slice(0, eq), t.slice(eq + 1), `${s.key}[${i}]`];
+              return eq < 0 ? [t, "", `${key}[${i}]`] : [t.slice(0, eq), t.slice(eq + 1), `${key}[${i}]`];
           })
         : isRecord(v)
-          ? Object.entries(v).map(([k, x]) => [k, x, `${s.key}${step(k)}`])
+          ? Object.entries(v).map(([k, x]) => [k, x, `${key}${step(k)}`])
           : [];
-    if (!Array.isArray(v) && !isRecord(v)) return s.note(s.key, "refused", `a mapping or a list of key=value (got ${JSON.stringify(v)})`);
+    if (v !== undefined && v !== null && !Array.isArray(v) && !isRecord(v)) s.note(key, "refused", `a mapping or a list of key=value (got ${JSON.stringify(v)})`);
     const out: Record<string, string> = {};
-    for (const [k, x, p] of entries) {
+    for (const [k, x, p] of [...fromFiles, ...entries]) {
         if (k.startsWith(BERTH_LABEL_PREFIX)) s.note(p, "refused", `${k}: keys under ${BERTH_LABEL_PREFIX} are berth's own: left out (rename it)`);
         else if (!labelKey.safeParse(k).success || !isAnnotationKey(k)) {
             s.note(p, "refused", `${JSON.stringify(k)} is not a key Kubernetes takes for an annotation (a name of at most 63 characters: letters, digits, '-', '_', '.', after an optional DNS prefix and "/"): left out; rename it in the module if the Docker stack needs it`);

@@ -38,6 +38,12 @@ describe("labels", () => {
         validOn(list, "kubernetes");
     });
 
+    it("reads label_file next to the Compose file, labels over it; a missing file stops the import", () => {
+        const r = imp("services:\n  app:\n    image: nginx\n    label_file: [a.labels]\n    labels: {b: from-compose}\n", { "a.labels": "# c\na=1\nb=from-file\n" });
+        expect(svc(r).labels).toEqual({ a: "1", b: "from-compose" });
+        expect(() => imp("services:\n  app:\n    image: nginx\n    label_file: gone.labels\n")).toThrow(/^services\.app\.label_file: label file .*gone\.labels not found/);
+    });
+
     it("leaves out berth's own keys and keys Kubernetes refuses, saying why", () => {
         const r = one(`image: nginx\nlabels:\n  berth.dev/service: x\n  "has space": y\n  ${"a".repeat(64)}: z\n  ok: "1"`);
         expect(svc(r).labels).toEqual({ ok: "1" });

@@ -32,6 +32,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 fs.mkdirSync(path.join(tmp, "web"));
 fs.writeFileSync(path.join(tmp, "web", "Dockerfile"), "FROM nginx:1.27\n");
 fs.writeFileSync(path.join(tmp, "app.env"), "FROM_FILE=1\n");
+fs.writeFileSync(path.join(tmp, "app.labels"), "com.example.from-file=1\n");
 fs.writeFileSync(path.join(tmp, "pw.txt"), "s3cret\n");
 const FILE = path.join(tmp, "compose.yaml");
 
@@ -69,7 +70,7 @@ const EXAMPLES: Record<string, { value: unknown; spec?: Record<string, unknown> 
     domainname: { value: "foo.com" },
     entrypoint: { value: ["/docker-entrypoint.sh"], spec: { command: ["/docker-entrypoint.sh"] } },
     env_file: { value: "app.env", spec: { env: { FROM_FILE: "1" } } },
-    label_file: { value: "./app.labels" },
+    label_file: { value: "./app.labels", spec: { labels: { "com.example.from-file": "1" } } },
     environment: { value: { A: "1" }, spec: { env: { A: "1" } } },
     expose: { value: ["3000"], spec: { ports: [{ port: 3000 }] } },
     extends: { value: { service: "db" } },
