@@ -332,8 +332,10 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             parent,
                             provider,
                             dependsOn,
-                            // The provider updates healthchecks in place and ignores the change.
-                            replaceOnChanges: ["healthcheck"],
+                            // The provider updates healthchecks and mounts in place and ignores the change
+                            // (measured: a file's new bind source under a read-only root was "updated", and
+                            // the container kept serving the old file): replace the container instead.
+                            replaceOnChanges: ["healthcheck", "mounts"],
                             // Stateless: new before old. With a volume: never two on one data directory.
                             deleteBeforeReplace: hasVolume,
                         },

@@ -82,6 +82,8 @@ describe("files on Docker", () => {
             ]);
             expect(fs.readFileSync(c.mounts[0].source, "utf8")).toBe(SOURCE_TEXT);
             expect(fs.statSync(c.mounts[1].source).mode & 0o777).toBe(0o755);
+            // The provider would update mounts in place and ignore the change: they replace the container.
+            expect(r.byName("demo-app-0").opts.replaceOnChanges).toEqual(["healthcheck", "mounts"]);
             // A new content is a new host file, so the container's mounts change and it is replaced.
             const next = (await render(one({ files: files("v2"), security: { readOnlyRootFilesystem: true } }), dockerCfg)).byName("demo-app-0").inputs.mounts;
             expect(next[0].source).toBe(c.mounts[0].source);
