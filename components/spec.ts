@@ -151,6 +151,10 @@ const containerFilePath = z
  * a new content is a new ConfigMap, which changes the pod template, so the
  * pods roll.
  *
+ * An uploaded file is writable by the container (a copy: what it writes is
+ * lost when the container is replaced); a mounted one (Kubernetes, or Docker
+ * under a read-only root) is read-only.
+ *
  * All of a service's files together hold at most 1 MiB (FILES_MAX_BYTES).
  */
 export const fileSchema = z
