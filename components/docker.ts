@@ -6,7 +6,9 @@
  *   network -> docker.Network `<prefix>-<network>` (internal where asked)
  *   volume  -> docker.Volume `<prefix>-<volume>` (deterministic, retained on delete by default)
  *   service -> one docker.Container per replica (+ docker.Image for a build,
- *              + a generated HAProxy load balancer for a published port)
+ *              + a generated HAProxy load balancer for a published port);
+ *              files uploaded into it (bind-mounted from berth's cache with a
+ *              read-only root), bind mounts as bind mounts
  *
  * The prefix is `<project>-<stack>` unless `namePrefix` says otherwise (a
  * second App in one stack needs its own). Containers are autonamed, so that a
@@ -16,10 +18,12 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
+import { fileBytes, hostFile, isUtf8, octalMode, sourcePath } from "./files";
 import { contextHash } from "./images";
-import { Check, NetworkSpec, VolumeSpec } from "./spec";
+import { BindMountSpec, Check, NetworkSpec, VolumeSpec } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
@@ -268,9 +272,23 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
             const envs: pulumi.Input<string[]> = envSecrets.length
                 ? pulumi.all(envSecrets.map((s) => ctx.secret(svc.secrets[s].config).apply((v) => `${s}=${v}`))).apply((se) => [...plainEnv, ...se])
                 : plainEnv;
-            const uploads = secretNames
+            const uploads: docker.types.input.ContainerUpload[] = secretNames
                 .filter((s) => svc.secrets[s].as === "file")
                 .map((s) => ({ file: svc.secrets[s].path ?? `/run/secrets/${s}`, content: ctx.secret(svc.secrets[s].config) }));
+            // Files: uploaded before the container starts; with a read-only root (where the
+            // engine refuses uploads) bind-mounted read-only from berth's cache instead.
+            // Either way a new content changes the container's inputs, which replaces it.
+            const readOnlyRoot = svc.security.readOnlyRootFilesystem;
+            if (!readOnlyRoot) {
+                for (const f of svc.files) {
+                    const bytes = fileBytes(f);
+                    uploads.push({ file: f.path, ...(isUtf8(bytes) ? { content: bytes.toString("utf8") } : { contentBase64: bytes.toString("base64") }), permissions: octalMode(f.mode) });
+                }
+            }
+            const mounts: docker.types.input.ContainerMount[] = [
+                ...(readOnlyRoot ? svc.files.map((f) => ({ type: "bind", source: hostFile(f), target: f.path, readOnly: true })) : []),
+                ...svc.bindMounts.map((m) => ({ type: "bind", source: sourcePath(m.hostPath), target: m.path, readOnly: m.readOnly })),
+            ];
             const check = svc.health.readiness ?? svc.health.startup ?? svc.health.liveness;
             const hasVolume = svc.volumes.length > 0;
 
@@ -286,6 +304,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             workingDir: svc.workingDir,
                             envs,
                             uploads: uploads.length ? uploads : undefined,
+                            mounts: mounts.length ? mounts : undefined,
                             healthcheck: check ? healthcheck(check) : undefined,
                             // `pulumi up` waits until the container is healthy.
                             wait: check !== undefined,
@@ -313,8 +332,10 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             parent,
                             provider,
                             dependsOn,
-                            // The provider updates healthchecks in place and ignores the change.
-                            replaceOnChanges: ["healthcheck"],
+                            // The provider updates healthchecks and mounts in place and ignores the change
+                            // (measured: a file's new bind source under a read-only root was "updated", and
+                            // the container kept serving the old file): replace the container instead.
+                            replaceOnChanges: ["healthcheck", "mounts"],
                             // Stateless: new before old. With a volume: never two on one data directory.
                             deleteBeforeReplace: hasVolume,
                         },
@@ -368,19 +389,50 @@ function volumeIdentity(ctx: DeployContext<DockerSettings>, volume: string): Rec
     return { name: dockerVolumeName(ctx, volume, perReplica ? "<ordinal>" : undefined), driver: "local" };
 }
 
+/**
+ * What a service takes from this machine, as this machine has it: every bind
+ * mount's host path exists (Docker would make an empty folder owned by root
+ * for a missing one: a typo would pass unseen), and the engine is local when
+ * anything is mounted from here (bind mounts, and the files of a service with
+ * a read-only root, mounted from berth's cache).
+ */
+function hostPathProblems(name: string, binds: readonly BindMountSpec[], filesFromHost: boolean, settings: DockerSettings | undefined): string[] {
+    const problems: string[] = [];
+    binds.forEach((m, i) => {
+        const abs = sourcePath(m.hostPath);
+        if (!fs.existsSync(abs)) {
+            problems.push(`app.services.${name}.bindMounts[${i}].hostPath: no such file or folder: ${abs} (a host path is relative to the program's folder, ${process.cwd()}); create it, or fix the path`);
+        }
+    });
+    const engine = settings?.host ?? process.env.DOCKER_HOST;
+    if (engine && !engine.startsWith("unix://")) {
+        const where = settings?.host ? "berth:docker.host" : "DOCKER_HOST";
+        if (binds.length > 0) {
+            problems.push(`app.services.${name}.bindMounts: the Docker engine is not on this machine (${where} is ${engine}), so it cannot mount this machine's folders; use a volume, or files for config files`);
+        }
+        if (filesFromHost) {
+            problems.push(
+                `app.services.${name}.files: with security.readOnlyRootFilesystem the engine refuses uploads, so berth bind-mounts the files from this machine, and the Docker engine is not on it (${where} is ${engine}); drop readOnlyRootFilesystem for this stack's engine, or deploy from the engine's machine`,
+            );
+        }
+    }
+    return problems;
+}
+
 export const dockerDriver = defineDriver({
     kind: "docker",
     settings: dockerSettings,
-    refuse: ({ serviceNames, field }) =>
-        serviceNames.flatMap((name) =>
-            (field(name, "ports") ?? []).flatMap((p, i) =>
+    refuse: ({ serviceNames, field, settings }) =>
+        serviceNames.flatMap((name) => [
+            ...(field(name, "ports") ?? []).flatMap((p, i) =>
                 p.protocol === "udp" && p.publish !== undefined
                     ? [
                           `app.services.${name}.ports[${i}]: a published UDP port cannot be honoured on Docker: berth publishes through a generated HAProxy load balancer, which proxies TCP only; publish a TCP port, or leave this one unpublished (peers still reach ${name}:${p.port}/udp)`,
                       ]
                     : [],
             ),
-        ),
+            ...hostPathProblems(name, field(name, "bindMounts") ?? [], (field(name, "files") ?? []).length > 0 && field(name, "security")?.readOnlyRootFilesystem === true, settings),
+        ]),
     volumeIdentity,
     exposure: (settings) => settings.publishAddress,
     claims(ctx) {

@@ -7,7 +7,7 @@
  *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
  *   volume with perReplica -> the volume claim template of its service's StatefulSet
  *   service  -> Deployment, or a StatefulSet when it mounts a per-replica volume
- *               (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked);
+ *               (+ Service, Secret, ConfigMap of its files, HorizontalPodAutoscaler, Ingress as asked);
  *               a built image is pushed to the stack's registry (registry.ts) and run by digest
  *
  * The namespace is retained on destroy whenever a volume is retained, since
@@ -21,6 +21,7 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
+import { fileBytes, fileKey, filesHash, isUtf8 } from "./files";
 import { contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec } from "./spec";
@@ -339,16 +340,43 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: s } } })),
             ];
             const fileSecrets = secretNames.filter((s) => svc.secrets[s].as === "file");
+            // A service's files: one ConfigMap named by their hash, so that a new content
+            // is a new ConfigMap, a changed pod template, and a rollout. Each file is
+            // mounted alone (subPath): the rest of its folder stays the image's.
+            let filesMap: k8s.core.v1.ConfigMap | undefined;
+            let filesHashed: string | undefined;
+            if (svc.files.length > 0) {
+                filesHashed = filesHash(svc.files);
+                const data: Record<string, string> = {};
+                const binaryData: Record<string, string> = {};
+                svc.files.forEach((f, i) => {
+                    const bytes = fileBytes(f);
+                    if (isUtf8(bytes)) data[fileKey(f, i)] = bytes.toString("utf8");
+                    else binaryData[fileKey(f, i)] = bytes.toString("base64");
+                });
+                filesMap = new k8s.core.v1.ConfigMap(
+                    `${appName}-${svc.name}-files`,
+                    {
+                        metadata: meta(`${svc.name}-files-${filesHashed}`, labels),
+                        data: Object.keys(data).length ? data : undefined,
+                        binaryData: Object.keys(binaryData).length ? binaryData : undefined,
+                        immutable: true,
+                    },
+                    { parent, ...base },
+                );
+            }
             const perReplica = svc.volumes.filter((m) => ctx.volumes[m.volume].perReplica);
             const shared = svc.volumes.filter((m) => !ctx.volumes[m.volume].perReplica);
             const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
                 // A claim template's mount is named as the template: the volume's name.
                 ...svc.volumes.map((m) => ({ name: ctx.volumes[m.volume].perReplica ? m.volume : `vol-${m.volume}`, mountPath: m.path, readOnly: m.readOnly })),
                 ...fileSecrets.map((s) => ({ name: "secrets", mountPath: svc.secrets[s].path ?? `/run/secrets/${s}`, subPath: s, readOnly: true })),
+                ...svc.files.map((f, i) => ({ name: "files", mountPath: f.path, subPath: fileKey(f, i), readOnly: true })),
             ];
             const volumes: k8s.types.input.core.v1.Volume[] = [
                 ...shared.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
                 ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: secret!.metadata.name } }] : []),
+                ...(filesMap ? [{ name: "files", configMap: { name: filesMap.metadata.name, items: svc.files.map((f, i) => ({ key: fileKey(f, i), path: fileKey(f, i), mode: f.mode })) } }] : []),
             ];
             // A built image is pushed to the stack's registry and run by digest.
             const image: pulumi.Input<string> = svc.build
@@ -375,7 +403,8 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                 });
             const hasVolume = svc.volumes.length > 0;
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
-                metadata: { labels: podLabels },
+                // The files' hash, beside the ConfigMap's name that carries it: kubectl shows why pods rolled.
+                metadata: { labels: podLabels, annotations: filesHashed ? { "berth.dev/files-sha256": filesHashed } : undefined },
                 spec: {
                     automountServiceAccountToken: false,
                     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
@@ -407,7 +436,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
             const workloadOpts = {
                 parent,
                 ...base,
-                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => claims[m.volume]!)],
+                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...(filesMap ? [filesMap] : []), ...shared.map((m) => claims[m.volume]!)],
             };
             // With a scaling rule the workload starts at the rule's minimum (so an up
             // ends with min ready pods, not 1 until the HPA's first sync) and the HPA
@@ -609,6 +638,13 @@ export const kubernetesDriver = defineDriver({
                     problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
                 }
             }
+        }
+        for (const name of serviceNames) {
+            (field(name, "bindMounts") ?? []).forEach((m, i) =>
+                problems.push(
+                    `app.services.${name}.bindMounts[${i}]: a bind mount of ${m.hostPath} cannot be honoured on Kubernetes: a pod runs on a node, which does not have this machine's folders; use a volume (volumes, and services.${name}.volumes) for data, or services.${name}.files for config files`,
+                ),
+            );
         }
         for (const name of serviceNames) {
             const fromStack = Object.hasOwn(stack.services, name) ? stack.services[name].restart : undefined;

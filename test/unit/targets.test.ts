@@ -62,7 +62,7 @@ describe("docker target, demo app", async () => {
             { name: "berth-test-backend", aliases: ["web"] },
         ]);
         expect(web.inputs.ports).toBeUndefined(); // only the load balancer publishes
-        expect(web.opts).toMatchObject({ deleteBeforeReplace: false, replaceOnChanges: ["healthcheck"] });
+        expect(web.opts).toMatchObject({ deleteBeforeReplace: false, replaceOnChanges: ["healthcheck", "mounts"] });
         // One secret makes the whole env list a Pulumi secret.
         expect(web.inputs.envs[SECRET_SIG]).toBe(SECRET_VALUE_SIG);
         expect(web.inputs.envs.value).toEqual(expect.arrayContaining(["PGHOST=db", "PGPASSWORD=s3cret-value"]));
