@@ -422,6 +422,9 @@ export const appSchema = z
                         } else if (health && ports && ports.length === 0) {
                             // Kubernetes waits on the dependency's Service, which routes only to ready pods.
                             ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
+                        } else if (health && ports && !ports.some((p) => p.protocol === "tcp")) {
+                            // The wait is a TCP connection: a UDP port never answers one.
+                            ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs a TCP port in services.${dep}.ports (a dependent waits until a TCP connection opens there; ${dep} declares UDP only); declare one, or use "started"` });
                         }
                     }
                 }
