@@ -1,0 +1,150 @@
+// Health checks and dependency waits in images without a shell, deployed by
+// the real engine on the local Docker engine (issue 12). Two servers built
+// here, each answering 200 only on one path that holds `'`, `%` and `$`:
+//  - scratch: `FROM scratch` with nothing but a static busybox (Debian's
+//    busybox-static) serving /www with its httpd; no shell at all;
+//  - bb: a busybox-based image (busybox's applets installed as /bin/*, so a
+//    /bin/sh but no bash), run as nobody on a read-only root filesystem (the
+//    checker is bind-mounted there, since the engine refuses uploads);
+//  - scratch-tcp: the scratch image with a tcp check;
+// and a dependent that waits for all three healthy. Each server reaches
+// healthy, the dependent starts after them, a mangled path is unhealthy, and a
+// preview after the up shows no changes. Stack `checks-docker-<run>`.
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkerBinary } from "../../components/checker";
+import { E2eStack, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, run, teardownDocker } from "./engine";
+
+const STACK = `checks-docker-${RUN_ID}`;
+/** The one path the servers answer 200 on: as the spec gives it, and as the server's file system holds it (decoded). */
+const PATH = "/ready/it's/100%25/$HOME";
+const FILE = "www/ready/it's/100%/$HOME";
+
+const spec = {
+    services: {
+        scratch: {
+            build: { context: "checks/scratch" },
+            ports: [{ port: 8080 }],
+            health: { readiness: { http: { path: PATH, port: 8080 }, intervalSeconds: 1, timeoutSeconds: 2, retries: 3 } },
+            resources: { cpu: { limit: "250m" }, memory: { limit: "32Mi" } },
+        },
+        "scratch-tcp": {
+            build: { context: "checks/scratch" },
+            ports: [{ port: 8080 }],
+            health: { readiness: { tcp: { port: 8080 }, intervalSeconds: 1, timeoutSeconds: 2, retries: 3 } },
+            resources: { cpu: { limit: "250m" }, memory: { limit: "32Mi" } },
+        },
+        bb: {
+            build: { context: "checks/bb" },
+            ports: [{ port: 8080 }],
+            health: { readiness: { http: { path: PATH, port: 8080 }, intervalSeconds: 1, timeoutSeconds: 2, retries: 3 } },
+            security: { readOnlyRootFilesystem: true, runAsUser: 65534 },
+            resources: { cpu: { limit: "250m" }, memory: { limit: "32Mi" } },
+        },
+        client: {
+            build: { context: "checks/bb" },
+            command: ["sleep", "3600"],
+            dependsOn: { scratch: "healthy", "scratch-tcp": "healthy", bb: "healthy" },
+            resources: { cpu: { limit: "250m" }, memory: { limit: "32Mi" } },
+        },
+    },
+};
+
+/** The program of a branch: this spec instead of the demo, and the two build contexts. */
+function program(dir: string): void {
+    fs.writeFileSync(
+        path.join(dir, "index.ts"),
+        `import { App, berthOutput } from "./components";\nimport { AppInput } from "./components/spec";\nconst spec: AppInput = ${JSON.stringify(spec, null, 4)};\nexport = async () => {\n    const app = await App.create("checks", { spec });\n    return { berth: berthOutput(app) };\n};\n`,
+    );
+    const context = (name: string, dockerfile: string) => {
+        const ctx = path.join(dir, "checks", name);
+        fs.mkdirSync(path.join(ctx, path.dirname(FILE)), { recursive: true });
+        fs.writeFileSync(path.join(ctx, FILE), "ready\n");
+        fs.copyFileSync(checkerBinary(), path.join(ctx, "busybox"));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), dockerfile);
+    };
+    context("scratch", 'FROM scratch\nCOPY busybox /busybox\nCOPY www /www\nUSER 65534\nENTRYPOINT ["/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n');
+    context("bb", 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCOPY www /www\nUSER 65534\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n');
+}
+
+interface Inspected {
+    Id: string;
+    Created: string;
+    Image: string;
+    State: { Running: boolean; StartedAt: string; Health?: { Status: string } };
+    HostConfig: { ReadonlyRootfs: boolean };
+    Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[];
+}
+function container(service: string): Inspected {
+    const ids = run("docker", ["ps", "-aq", "--filter", `label=berth.dev/stack=${STACK}`, "--filter", `label=berth.dev/service=${service}`]).split("\n").filter(Boolean);
+    expect(ids, service).toHaveLength(1);
+    return (JSON.parse(run("docker", ["inspect", ids[0]])) as Inspected[])[0];
+}
+/** The exit code of a command run in a container. */
+function exec(id: string, ...argv: string[]): number {
+    try {
+        run("docker", ["exec", id, ...argv]);
+        return 0;
+    } catch (e) {
+        return (e as { status: number }).status;
+    }
+}
+
+describe("docker target: checks and waits in images without a shell", () => {
+    let s: E2eStack | undefined;
+    let dir = "";
+
+    beforeAll(async () => {
+        requireDockerTarget();
+        dir = branchOfProgram(program);
+        s = await newStack(STACK, { target: "docker" }, {}, dir);
+        await s.stack.up({ onOutput: progress(STACK) });
+    });
+    afterAll(async () => {
+        try {
+            await teardownDocker(s, STACK);
+        } finally {
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("has no shell in the scratch image, and no bash in the busybox-based one", () => {
+        const image = container("scratch").Image;
+        expect(() => run("docker", ["run", "--rm", "--entrypoint", "/bin/sh", image, "-c", "true"])).toThrow();
+        const bb = container("bb").Image;
+        expect(() => run("docker", ["run", "--rm", "--entrypoint", "/bin/bash", bb, "-c", "true"])).toThrow();
+    });
+
+    it("every server reaches healthy; the dependent starts after them", () => {
+        const client = container("client");
+        expect(client.State.Running).toBe(true);
+        for (const svc of ["scratch", "scratch-tcp", "bb"]) {
+            const c = container(svc);
+            expect(c.State.Health?.Status, svc).toBe("healthy");
+            expect(Date.parse(client.Created), `client created after ${svc} started`).toBeGreaterThan(Date.parse(c.State.StartedAt));
+        }
+    });
+
+    it("places the checker by upload, or by a read-only bind mount on a read-only root", () => {
+        const scratch = container("scratch");
+        expect(scratch.HostConfig.ReadonlyRootfs).toBe(false);
+        expect(scratch.Mounts).toEqual([]);
+        const bb = container("bb");
+        expect(bb.HostConfig.ReadonlyRootfs).toBe(true);
+        expect(bb.Mounts).toEqual([expect.objectContaining({ Type: "bind", Source: checkerBinary(), Destination: "/.berth/busybox", RW: false })]);
+    });
+
+    it("checks the exact path: the same check on a mangled path fails", () => {
+        for (const svc of ["scratch", "bb"]) {
+            const id = container(svc).Id;
+            const get = (p: string) => exec(id, "/.berth/busybox", "wget", "-q", "-Y", "off", "-O", "/dev/null", `http://127.0.0.1:8080${p}`);
+            expect(get(PATH), `${svc} ${PATH}`).toBe(0);
+            for (const mangled of ["/ready/it's/100%2525/$HOME", "/ready/its/100%25/$HOME", "/ready/it's/100%25/", "/ready/it's/100%25/root"]) expect(get(mangled), `${svc} ${mangled}`).not.toBe(0);
+        }
+    });
+
+    it("previews with no changes after the up (the upload and the bind mount read back as written)", async () => {
+        await s!.stack.preview({ expectNoChanges: true, onOutput: progress(`${STACK} preview`) });
+    });
+});
