@@ -45,6 +45,12 @@ export const checkerBinary = (env: NodeJS.ProcessEnv = process.env) => env.BERTH
  * image it lands in may hold no libraries at all.
  */
 export function checkerBinaryProblem(file = checkerBinary()): string | undefined {
+    // Read once per file and program run: every validation asks.
+    if (!problems.has(file)) problems.set(file, binaryProblem(file));
+    return problems.get(file);
+}
+const problems = new Map<string, string | undefined>();
+function binaryProblem(file: string): string | undefined {
     let bytes: Buffer;
     try {
         bytes = fs.readFileSync(file);
