@@ -41,10 +41,12 @@ export const spec = {
 };
 
 /** The program of a branch: this spec instead of the demo, and the two build contexts. */
-export function program(dir: string): void {
+export function program(dir: string, publish?: number): void {
+    // With `publish`, scratch publishes its port there (on Docker: through the generated load balancer, whose tcp check runs the checker too).
+    const app = publish === undefined ? spec : { services: { ...spec.services, scratch: { ...spec.services.scratch, ports: [{ port: 8080, publish }] } } };
     fs.writeFileSync(
         path.join(dir, "index.ts"),
-        `import { App, berthOutput } from "./components";\nimport { AppInput } from "./components/spec";\nconst spec: AppInput = ${JSON.stringify(spec, null, 4)};\nexport = async () => {\n    const app = await App.create("checks", { spec });\n    return { berth: berthOutput(app) };\n};\n`,
+        `import { App, berthOutput } from "./components";\nimport { AppInput } from "./components/spec";\nconst spec: AppInput = ${JSON.stringify(app, null, 4)};\nexport = async () => {\n    const app = await App.create("checks", { spec });\n    return { berth: berthOutput(app) };\n};\n`,
     );
     const context = (name: string, dockerfile: string) => {
         const ctx = path.join(dir, "checks", name);

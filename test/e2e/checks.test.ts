@@ -7,16 +7,20 @@
 //    /bin/sh but no bash), run as nobody on a read-only root filesystem (the
 //    checker is bind-mounted there, since the engine refuses uploads);
 //  - scratch-tcp: the scratch image with a tcp check;
-// and a dependent that waits for all three healthy. Each server reaches
-// healthy, the dependent starts after them, a mangled path is unhealthy, and a
-// preview after the up shows no changes. Stack `checks-docker-<run>`.
+// and a dependent that waits for all three healthy; scratch publishes 18431
+// through the generated load balancer (its tcp check runs the checker too).
+// Each server reaches healthy, the dependent starts after them, a mangled path
+// is unhealthy, and a preview after the up shows no changes. Stack
+// `checks-docker-<run>`.
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkerBinary } from "../../components/checker";
 import { PATH, program } from "./checks-app";
-import { E2eStack, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, run, teardownDocker } from "./engine";
+import { E2eStack, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker } from "./engine";
 
 const STACK = `checks-docker-${RUN_ID}`;
+/** scratch's published port: its load balancer's tcp check runs the checker too. */
+const PUBLISH = 18431;
 interface Inspected {
     Id: string;
     Created: string;
@@ -25,8 +29,12 @@ interface Inspected {
     HostConfig: { ReadonlyRootfs: boolean };
     Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[];
 }
-function container(service: string): Inspected {
-    const ids = run("docker", ["ps", "-aq", "--filter", `label=berth.dev/stack=${STACK}`, "--filter", `label=berth.dev/service=${service}`]).split("\n").filter(Boolean);
+/** A service's one container (its replica, or with `role` its load balancer). */
+function container(service: string, role?: "load-balancer"): Inspected {
+    const ids = run("docker", ["ps", "-aq", "--filter", `label=berth.dev/stack=${STACK}`, "--filter", `label=berth.dev/service=${service}`])
+        .split("\n")
+        .filter(Boolean)
+        .filter((id) => (run("docker", ["inspect", "--format", '{{index .Config.Labels "berth.dev/role"}}', id]).trim() || undefined) === role);
     expect(ids, service).toHaveLength(1);
     return (JSON.parse(run("docker", ["inspect", ids[0]])) as Inspected[])[0];
 }
@@ -46,7 +54,8 @@ describe("docker target: checks and waits in images without a shell", () => {
 
     beforeAll(async () => {
         requireDockerTarget();
-        dir = branchOfProgram(program);
+        requirePortFree(PUBLISH);
+        dir = branchOfProgram((d) => program(d, PUBLISH));
         s = await newStack(STACK, { target: "docker" }, {}, dir);
         await s.stack.up({ onOutput: progress(STACK) });
     });
@@ -73,6 +82,14 @@ describe("docker target: checks and waits in images without a shell", () => {
             expect(c.State.Health?.Status, svc).toBe("healthy");
             expect(Date.parse(client.Created), `client created after ${svc} started`).toBeGreaterThan(Date.parse(c.State.StartedAt));
         }
+    });
+
+    it("the published port's load balancer is healthy by the checker's tcp check, and serves the exact path", async () => {
+        const lb = container("scratch", "load-balancer");
+        expect(lb.State.Health?.Status).toBe("healthy");
+        expect(exec(lb.Id, "/.berth/busybox", "nc", "-w", "2", "127.0.0.1", String(PUBLISH), "-e", "/.berth/busybox", "true")).toBe(0);
+        expect((await fetch(`http://127.0.0.1:${PUBLISH}${PATH}`)).status).toBe(200);
+        expect((await fetch(`http://127.0.0.1:${PUBLISH}/ready/its/100%25/$HOME`)).status).toBe(404);
     });
 
     it("places the checker by upload, or by a read-only bind mount on a read-only root", () => {
