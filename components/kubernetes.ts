@@ -81,6 +81,29 @@ const ADOPT = { "pulumi.com/patchForce": "true" };
  */
 const CLAIM = { ...ADOPT, "pulumi.com/skipAwait": "true" };
 
+/**
+ * How `up` waits for a Deployment with the Recreate strategy (a service with a
+ * volume): until its new pods are ready. The provider's own Deployment await
+ * returns as soon as the old pods are scaled to 0 (the controller has not yet
+ * made the new ReplicaSet, and keeps the Progressing condition from the last
+ * rollout: kubernetes/kubernetes#115538), so `up` would end with no db pod at
+ * all. These conditions replace it (the provider reads them only once the
+ * Deployment's status has observed its generation): with a fixed count, every
+ * pod is updated and available and no old one is left (`replicas` counts the
+ * old ReplicaSet's too); with an autoscaled count, which only the Deployment
+ * knows, new pods exist (the new ReplicaSet is made only after every old pod
+ * is gone) and the Deployment is Available (for Recreate: all its replicas).
+ */
+export function recreateAwait(replicas: number | undefined): Record<string, string> {
+    const waitFor =
+        replicas === undefined
+            ? ["jsonpath={.status.updatedReplicas}", 'jsonpath={.status.conditions[?(@.type=="Available")].status}=True']
+            : replicas === 0
+              ? [] // nothing to wait for: the provider's await handles 0 (and the status leaves the counts out)
+              : [`jsonpath={.status.updatedReplicas}=${replicas}`, `jsonpath={.status.availableReplicas}=${replicas}`, `jsonpath={.status.replicas}=${replicas}`];
+    return waitFor.length > 0 ? { "pulumi.com/waitFor": JSON.stringify(waitFor) } : {};
+}
+
 function probe(c: Check | undefined): k8s.types.input.core.v1.Probe | undefined {
     if (!c) return undefined;
     return {
@@ -463,7 +486,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     : new k8s.apps.v1.Deployment(
                           `${appName}-${svc.name}-deployment`,
                           {
-                              metadata: meta(svc.name, labels),
+                              metadata: { ...meta(svc.name, labels), ...(hasVolume ? { annotations: recreateAwait(svc.scaling ? undefined : replicas) } : {}) },
                               spec: {
                                   replicas,
                                   selector: { matchLabels: labels },

@@ -9,6 +9,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { demoApp, scaleApp } from "../../bench/apps";
 import { constructBench, constructTable } from "../../bench/construct";
+import { owner, profileBench, profileTable } from "../../bench/profile";
 import { renderProgram } from "../../bench/mocks";
 import { demoDocker, scaleDocker, scaleKubernetes } from "../../bench/programs/handwritten/app";
 import { touchedNames } from "../../bench/docker";
@@ -111,6 +112,22 @@ describe("npm run bench at its smallest size", () => {
         }
         const table = constructTable(rows, 1);
         expect(table.split("\n").filter((l) => l.startsWith("| docker") || l.startsWith("| kubernetes"))).toHaveLength(6);
+    }, 120_000);
+
+    it("profile: every sample's self time is charged to one owner, berth's own code by its path", async () => {
+        const rows = await profileBench(1);
+        expect(rows.map((r) => `${r.target} ${r.side}`)).toEqual(["docker berth", "docker hand-written", "kubernetes berth", "kubernetes hand-written"]);
+        for (const r of rows) {
+            expect(r.totalMs).toBeGreaterThan(0);
+            expect(r.owners.reduce((a, o) => a + o.ms, 0)).toBeCloseTo(r.totalMs, 3);
+        }
+        expect(owner(`file://${path.join(REPO, "components/kubernetes.ts")}`, "deploy")).toBe("berth (components/)");
+        expect(owner(path.join(REPO, "node_modules/zod/v4/core/schemas.js"), "parse")).toBe("zod (berth's spec)");
+        expect(owner(path.join(REPO, "node_modules/@pulumi/pulumi/runtime/debuggable.js"), "debuggablePromise")).toBe("Pulumi SDK (@pulumi/pulumi)");
+        expect(owner(path.join(REPO, "node_modules/@cspotcode/source-map-support/source-map-support.js"), "wrapCallSite")).toMatch(/^source maps/);
+        expect(owner("", "(garbage collector)")).toBe("garbage collector");
+        const table = profileTable(rows);
+        expect(table).toContain("| **berth's own code (components/ and zod), per service** |");
     }, 120_000);
 
     it("the update's touched resources are read from the engine's progress lines", () => {

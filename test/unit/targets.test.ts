@@ -184,6 +184,14 @@ describe("kubernetes target, demo app", async () => {
         const db = r.byName("demo-db-deployment").inputs;
         expect(db.spec.replicas).toBe(1);
         expect(db.spec.strategy).toEqual({ type: "Recreate" });
+        // up waits for the new pod to be ready (the provider's own await ends once the old pod is scaled to 0: test/e2e/running.test.ts).
+        expect(JSON.parse(db.metadata.annotations["pulumi.com/waitFor"])).toEqual([
+            "jsonpath={.status.updatedReplicas}=1",
+            "jsonpath={.status.availableReplicas}=1",
+            "jsonpath={.status.replicas}=1",
+        ]);
+        // A rolling update keeps the provider's own await.
+        expect(r.byName("demo-web-deployment").inputs.metadata.annotations).toBeUndefined();
         expect(db.spec.template.spec.volumes).toEqual([{ name: "vol-pgdata", persistentVolumeClaim: { claimName: "pgdata" } }]);
         const pvc = r.byName("demo-pgdata-pvc");
         expect(pvc.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
@@ -217,6 +225,25 @@ describe("prod-like overrides", async () => {
         expect(r.byName("demo-web-hpa").inputs.spec.metrics[0].resource.target.averageUtilization).toBe(60);
         expect(r.byName("demo-worker-deployment").inputs.spec.replicas).toBe(2);
         expect(r.byName("demo-pgdata-pvc").opts.protect).toBe(true);
+    });
+});
+
+describe("how up waits for a Recreate rollout (a Deployment with a volume)", () => {
+    const waitFor = (r: Awaited<ReturnType<typeof render>>) => {
+        const a = r.byName("demo-db-deployment").inputs.metadata.annotations;
+        return a === undefined ? undefined : a["pulumi.com/waitFor"] === undefined ? {} : JSON.parse(a["pulumi.com/waitFor"]);
+    };
+    it("counts the stack's replicas", async () => {
+        const r = await render(demo, { ...k8sCfg, volumes: { pgdata: { access: "ReadWriteMany" } }, services: { db: { replicas: 2 } } }, { secrets });
+        expect(waitFor(r)).toEqual(["jsonpath={.status.updatedReplicas}=2", "jsonpath={.status.availableReplicas}=2", "jsonpath={.status.replicas}=2"]);
+    });
+    it("with an autoscaled count, which only the Deployment knows, waits for new pods and the Available condition", async () => {
+        const r = await render(demo, { ...k8sCfg, volumes: { pgdata: { access: "ReadWriteMany" } }, services: { db: { scaling: { min: 2, max: 4, cpuPercent: 50 } } } }, { secrets });
+        expect(waitFor(r)).toEqual(["jsonpath={.status.updatedReplicas}", 'jsonpath={.status.conditions[?(@.type=="Available")].status}=True']);
+    });
+    it("with 0 replicas leaves the provider's own await (the status omits zero counts, so a count could never match)", async () => {
+        const r = await render(demo, { ...k8sCfg, services: { db: { replicas: 0 } } }, { secrets });
+        expect(waitFor(r)).toEqual({});
     });
 });
 
