@@ -21,10 +21,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
+import { CHECKER, checkArgv, checkerBinary, checkerBinaryProblem, checkerHash, usesChecker } from "./checker";
 import { fileBytes, hostFile, isUtf8, octalMode, sourcePath } from "./files";
 import { contextHash } from "./images";
 import { BindMountSpec, Check, NetworkSpec, VolumeSpec } from "./spec";
-import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
+import { DeployContext, RefusalInput, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
 export const dockerSettings = z
@@ -62,16 +63,6 @@ export function dockerVolumeName(ctx: DeployContext<DockerSettings>, volume: str
 export const LB_CONTEXT = path.join(__dirname, "lb");
 
 /**
- * A container healthcheck that needs nothing but bash in the image. The HTTP
- * check sends `GET <path>` and is healthy on a 2xx or 3xx status line; port and
- * path reach the script as arguments, never spliced into its text, so that a
- * path with quotes or `%` is sent as it is.
- */
-export const HTTP_CHECK_SCRIPT =
-    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
-export const TCP_CHECK_SCRIPT = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
-
-/**
  * Seconds as Docker reports a healthcheck duration back (Go's
  * time.Duration: "30s", "1m0s", "1h2m0s"): written any other way ("60s"), the
  * provider reads back a different string and every preview proposes to
@@ -84,19 +75,44 @@ export function goDuration(seconds: number): string {
     return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
+/**
+ * A container's healthcheck, in exec form (no shell): a command check runs
+ * the user's command; an http or tcp check runs berth's checker, which
+ * checkerFiles places in the container (checker.ts).
+ */
 export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
-    let test: string[];
-    if (c.command) test = ["CMD", ...c.command];
-    else if (c.tcp) test = ["CMD", "bash", "-c", TCP_CHECK_SCRIPT, "tcp-check", String(c.tcp.port)];
-    else test = ["CMD", "bash", "-c", HTTP_CHECK_SCRIPT, "http-check", String(c.http!.port), c.http!.path];
     return {
-        tests: test,
+        tests: ["CMD", ...(c.command ?? checkArgv(c))],
         interval: goDuration(c.intervalSeconds),
         timeout: goDuration(c.timeoutSeconds),
         retries: c.retries,
         startPeriod: goDuration(c.startPeriodSeconds),
     };
 }
+
+/** The one check Docker runs (it has one healthcheck per container): readiness, else startup, else liveness. */
+export const dockerCheck = (h: ResolvedService["health"]) => h.readiness ?? h.startup ?? h.liveness;
+
+/**
+ * What puts the checker into a container whose check runs it (checker.ts):
+ * an upload of the static binary from the program's machine (mode 0755, so
+ * that any user runs it) before the container starts. The engine refuses any
+ * upload into a read-only root filesystem (the provider copies to "/"), so
+ * such a container gets the binary bind-mounted read-only from the engine's
+ * host instead, which is this machine's only with a local engine (the driver
+ * refuses a read-only root with an http or tcp check on any other).
+ */
+export function checkerFiles(check: Check | undefined, readOnlyRoot: boolean): { uploads: docker.types.input.ContainerUpload[]; volumes: docker.types.input.ContainerVolume[] } {
+    if (!usesChecker(check)) return { uploads: [], volumes: [] };
+    if (readOnlyRoot) return { uploads: [], volumes: [{ hostPath: checkerBinary(), containerPath: CHECKER, readOnly: true }] };
+    return { uploads: [{ file: CHECKER, source: checkerBinary(), sourceHash: checkerHash(), permissions: "0755" }], volumes: [] };
+}
+
+/** Whether the engine is this machine's (no berth:docker.host, and DOCKER_HOST unset or a unix socket). */
+export const localEngine = (host: string | undefined, env: NodeJS.ProcessEnv = process.env) => {
+    const engine = host ?? env.DOCKER_HOST;
+    return !engine || engine.startsWith("unix://");
+};
 
 /** The engine's restart policy for each of the spec's ("never" is the older name of "no"). */
 const RESTART = { always: "always", "on-failure": "on-failure", never: "no", no: "no", "unless-stopped": "unless-stopped" } as const;
@@ -289,7 +305,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                 ...(readOnlyRoot ? svc.files.map((f) => ({ type: "bind", source: hostFile(f), target: f.path, readOnly: true })) : []),
                 ...svc.bindMounts.map((m) => ({ type: "bind", source: sourcePath(m.hostPath), target: m.path, readOnly: m.readOnly })),
             ];
-            const check = svc.health.readiness ?? svc.health.startup ?? svc.health.liveness;
+            const check = dockerCheck(svc.health);
+            const checker = checkerFiles(check, svc.security.readOnlyRootFilesystem);
             const hasVolume = svc.volumes.length > 0;
 
             const containers: docker.Container[] = [];
@@ -303,7 +320,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             command: svc.args,
                             workingDir: svc.workingDir,
                             envs,
-                            uploads: uploads.length ? uploads : undefined,
+                            uploads: uploads.length || checker.uploads.length ? [...checker.uploads, ...uploads] : undefined,
                             mounts: mounts.length ? mounts : undefined,
                             healthcheck: check ? healthcheck(check) : undefined,
                             // `pulumi up` waits until the container is healthy.
@@ -311,7 +328,10 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             waitTimeout: check ? check.startPeriodSeconds + (check.intervalSeconds + check.timeoutSeconds) * (check.retries + 2) + 30 : undefined,
                             restart: RESTART[svc.restart],
                             networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name] })),
-                            volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
+                            volumes: [
+                                ...svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
+                                ...checker.volumes,
+                            ],
                             privileged: false,
                             securityOpts: ["no-new-privileges"],
                             capabilities: dockerCapabilities(svc.security),
@@ -347,6 +367,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
             const published = svc.ports.filter((p) => p.publish !== undefined);
             const ready: pulumi.Resource[] = [...containers];
             if (published.length > 0) {
+                const lbCheck: Check = { tcp: { port: published[0].publish! }, intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 0 };
                 lbImage ??= new docker.Image(
                     `${appName}-lb-image`,
                     { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT, platform }, skipPush: true },
@@ -356,8 +377,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                     `${appName}-${svc.name}-lb`,
                     {
                         image: lbImage.imageName,
-                        uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxyConfig(svc) }],
-                        healthcheck: healthcheck({ tcp: { port: published[0].publish! }, intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 0 }),
+                        uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxyConfig(svc) }, ...checkerFiles(lbCheck, false).uploads],
+                        healthcheck: healthcheck(lbCheck),
                         wait: true,
                         waitTimeout: 60,
                         restart: "always",
@@ -405,7 +426,7 @@ function hostPathProblems(name: string, binds: readonly BindMountSpec[], filesFr
         }
     });
     const engine = settings?.host ?? process.env.DOCKER_HOST;
-    if (engine && !engine.startsWith("unix://")) {
+    if (!localEngine(settings?.host)) {
         const where = settings?.host ? "berth:docker.host" : "DOCKER_HOST";
         if (binds.length > 0) {
             problems.push(`app.services.${name}.bindMounts: the Docker engine is not on this machine (${where} is ${engine}), so it cannot mount this machine's folders; use a volume, or files for config files`);
@@ -419,11 +440,50 @@ function hostPathProblems(name: string, binds: readonly BindMountSpec[], filesFr
     return problems;
 }
 
+/**
+ * What the Docker target cannot do with berth's checker (checker.ts): run
+ * any http or tcp check (or a published port's load balancer check) without
+ * the static binary on this machine; place it in a read-only root filesystem
+ * of a container on an engine elsewhere (neither an upload nor a bind mount of
+ * this machine's file reaches it).
+ */
+function checkerRefusals(serviceNames: string[], field: RefusalInput<DockerSettings>["field"], settings: DockerSettings | undefined): string[] {
+    const needs: string[] = [];
+    const problems: string[] = [];
+    const local = localEngine(settings?.host);
+    for (const name of serviceNames) {
+        const health = field(name, "health");
+        const check = health && dockerCheck(health);
+        const kind = health && (["readiness", "startup", "liveness"] as const).find((k) => health[k] === check);
+        if (usesChecker(check)) {
+            const key = `app.services.${name}.health.${kind}`;
+            needs.push(key);
+            if (!local && field(name, "security")?.readOnlyRootFilesystem) {
+                problems.push(
+                    `${key}: an ${check!.http ? "http" : "tcp"} check on Docker runs berth's checker inside the container, and with app.services.${name}.security.readOnlyRootFilesystem true it can only be bind-mounted from the engine's host, which is not this machine (${settings?.host ?? process.env.DOCKER_HOST}); use a command check that the image can run, set readOnlyRootFilesystem to false, or deploy to a local engine`,
+                );
+            }
+        }
+        const p = (field(name, "ports") ?? []).findIndex((x) => x.publish !== undefined);
+        if (p >= 0) needs.push(`app.services.${name}.ports[${p}].publish`);
+    }
+    const missing = needs.length ? checkerBinaryProblem() : undefined;
+    if (missing) {
+        problems.push(
+            ...needs.map(
+                (key) =>
+                    `${key}: ${key.endsWith(".publish") ? "the load balancer's tcp check" : "an http or tcp check"} on Docker runs berth's checker, a static busybox copied into the container from this machine, but ${missing}; run npm run setup (it installs Debian's busybox-static), set BERTH_CHECKER_BINARY to a static busybox, or use a command check that the image can run`,
+            ),
+        );
+    }
+    return problems;
+}
+
 export const dockerDriver = defineDriver({
     kind: "docker",
     settings: dockerSettings,
-    refuse: ({ serviceNames, field, settings }) =>
-        serviceNames.flatMap((name) => [
+    refuse: ({ serviceNames, field, settings }) => [
+        ...serviceNames.flatMap((name) => [
             ...(field(name, "ports") ?? []).flatMap((p, i) =>
                 p.protocol === "udp" && p.publish !== undefined
                     ? [
@@ -433,6 +493,8 @@ export const dockerDriver = defineDriver({
             ),
             ...hostPathProblems(name, field(name, "bindMounts") ?? [], (field(name, "files") ?? []).length > 0 && field(name, "security")?.readOnlyRootFilesystem === true, settings),
         ]),
+        ...checkerRefusals(serviceNames, field, settings),
+    ],
     volumeIdentity,
     exposure: (settings) => settings.publishAddress,
     claims(ctx) {

@@ -22,6 +22,7 @@ import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
 import { fileBytes, fileKey, filesHash, isUtf8 } from "./files";
+import { CHECKER_CONTEXT, waitArgv } from "./checker";
 import { contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec } from "./spec";
@@ -138,14 +139,47 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
  */
 export const ENDPOINT_DRAIN_SECONDS = 5;
 
+/** A port's port on the service's Service (what peers and a dependency wait connect to). */
+export const servicePort = (p: ResolvedService["ports"][number]) => p.publish ?? p.port;
+
 /**
- * The init container command that holds a dependent until its dependency
- * answers: a TCP connection to the dependency's Service (ready pods only),
- * retried every second. Needs bash in the dependent's image.
+ * The Service port a dependent waits on until its dependency is healthy: the
+ * readiness check's port when it is an http or tcp one, else the first TCP
+ * port (the spec refuses "healthy" on a service with none). A connection to
+ * the Service opens only while a ready pod backs it.
  */
-export function waitForCommand(host: string, port: number): string[] {
-    return ["bash", "-c", 'until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do echo "waiting for $1:$2"; sleep 1; done', "wait-for", host, String(port)];
+export function waitPort(dep: ResolvedService): number {
+    const checked = dep.health.readiness?.http?.port ?? dep.health.readiness?.tcp?.port;
+    const p = dep.ports.find((x) => x.protocol === "tcp" && x.port === checked) ?? dep.ports.find((x) => x.protocol === "tcp")!;
+    return servicePort(p);
 }
+
+/**
+ * The init container that holds a dependent until `dep` is healthy: berth's
+ * checker image (checker.ts), not the dependent's, so the dependent's image
+ * needs no shell or tool; it runs as nobody on a read-only root with no
+ * capabilities.
+ */
+export function waitContainer(dep: ResolvedService, checkerImage: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+    return {
+        name: `wait-for-${dep.name}`,
+        image: checkerImage,
+        command: waitArgv(dep.name, waitPort(dep)),
+        resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+        securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+        },
+    };
+}
+
+/** The registry repository of berth's checker image: `<registry>/berth/checker` (a built service's is `<registry>/<project>-<service>`: never the same). */
+export const checkerRepository = (registry: string) => `${registry}/berth/checker`;
 
 /**
  * Where the stack's cluster is, as far as its kubeconfig tells (read at
@@ -274,6 +308,15 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
 
     /** The provider of the image builds, made with the first built service. */
     let imageHost: DynamicProviderHost | undefined;
+    const images = () => (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app }));
+    /** berth's checker image, built and pushed with the first service that waits for a healthy dependency. */
+    let checker: RegistryImage | undefined;
+    const checkerImage = () =>
+        (checker ??= new RegistryImage(
+            `${appName}-checker-image`,
+            { context: CHECKER_CONTEXT, repository: checkerRepository(kc.registry!), tag: contextHash(CHECKER_CONTEXT) },
+            { parent: app, provider: images() },
+        ));
 
     return {
         network(name: string, spec: NetworkSpec, parent) {
@@ -383,24 +426,16 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                 ? new RegistryImage(
                       `${appName}-${svc.name}-image`,
                       { context: svc.build.context, dockerfile: svc.build.dockerfile, repository: registryRepository(svc, ctx), tag: contextHash(svc.build.context) },
-                      { parent, provider: (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app })) },
+                      { parent, provider: images() },
                   ).ref
                 : svc.image!;
             // Dependents wait (at every start, not only the first deploy) until a
             // dependency that must be healthy answers on its Service, which
-            // routes only to ready pods.
-            const initContainers = Object.entries(svc.dependsOn)
-                .filter(([, cond]) => cond === "healthy")
-                .map(([dep]) => {
-                    // The spec guarantees a port to a "healthy" dependency.
-                    const port = ctx.services[dep].ports[0].port;
-                    return {
-                        name: `wait-for-${dep}`,
-                        image,
-                        command: waitForCommand(dep, port),
-                        securityContext: containerSecurity(svc),
-                    };
-                });
+            // routes only to ready pods: from berth's checker image, pushed to
+            // the stack's registry once per app (the driver refuses a wait
+            // without a registry).
+            const healthyDeps = Object.keys(svc.dependsOn).filter((dep) => svc.dependsOn[dep] === "healthy");
+            const initContainers = healthyDeps.map((dep) => waitContainer(ctx.services[dep], checkerImage().ref));
             const hasVolume = svc.volumes.length > 0;
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
                 // The files' hash, beside the ConfigMap's name that carries it: kubectl shows why pods rolled.
@@ -513,7 +548,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                             selector: labels,
                             ports: svc.ports.map((p) => ({
                                 name: `${p.protocol}-${p.port}`,
-                                port: p.publish ?? p.port,
+                                port: servicePort(p),
                                 targetPort: p.port,
                                 protocol: p.protocol.toUpperCase(),
                             })),
@@ -636,6 +671,16 @@ export const kubernetesDriver = defineDriver({
                 const build = field(name, "build");
                 if (build) {
                     problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
+                }
+            }
+        }
+        if (!settings?.registry) {
+            for (const name of serviceNames) {
+                for (const [dep, cond] of Object.entries(field(name, "dependsOn") ?? {})) {
+                    if (cond !== "healthy") continue;
+                    problems.push(
+                        `app.services.${name}.dependsOn.${dep}: "healthy" on Kubernetes runs an init container of berth's checker image (a static busybox, so that ${name}'s image needs no shell), which berth builds and pushes to the stack's registry, and berth:kubernetes.registry is not set; set it (e.g. "127.0.0.1:5000"), or use "started"`,
+                    );
                 }
             }
         }

@@ -64,19 +64,31 @@ export const imageRef = z
         'an image reference such as "postgres:16", "registry.example.com/team/app:1.2" or "app@sha256:<64 hex>"',
     );
 
-/** Portable. A health check: exactly one of http, tcp or command. */
+/**
+ * Portable. A health check: exactly one of http, tcp or command. None of them
+ * needs a shell or any tool in the image (components/checker.ts). Docker: an
+ * http or tcp check runs berth's checker (a static busybox from Debian's
+ * busybox-static, uploaded into the container at /.berth/busybox, or bind-mounted
+ * there read-only when the root filesystem is read-only) in exec form.
+ * Kubernetes: httpGet and tcpSocket probes, run by the kubelet.
+ */
 export const checkSchema = z
     .strictObject({
-        /** GET this path on this container port; healthy on a 2xx/3xx answer. */
+        /**
+         * GET this path on this container port; healthy on a 2xx/3xx answer. The
+         * path is sent as written (`'`, `%`, `$` included). Docker: busybox wget
+         * on http://127.0.0.1:<port><path>, which follows a redirect and is
+         * healthy when it ends in a 2xx. Kubernetes: an httpGet probe (200-399).
+         */
         http: z
             .strictObject({
                 path: z.string().regex(/^\/[^\s\x00-\x1f\x7f]*$/, 'a path starting with "/" with no spaces or control characters (encode them: %20)'),
                 port,
             })
             .optional(),
-        /** Healthy when this container port accepts a TCP connection. */
+        /** Healthy when this container port accepts a TCP connection (Docker: busybox nc to 127.0.0.1; Kubernetes: a tcpSocket probe). */
         tcp: z.strictObject({ port }).optional(),
-        /** Healthy when this command exits 0 inside the container. */
+        /** Healthy when this command exits 0 inside the container: the image's own command, run as written with no shell (Docker: CMD exec form; Kubernetes: an exec probe). */
         command: z.array(z.string()).min(1, "a command with at least one word").optional(),
         /** Seconds between checks. @default 10 */
         intervalSeconds: z.int().min(1).max(3600).default(10),
@@ -329,7 +341,16 @@ export const serviceSchema = z
         health: z
             .strictObject({ readiness: checkSchema.optional(), liveness: checkSchema.optional(), startup: checkSchema.optional() })
             .default({}),
-        /** Portable. Start only after these services have started, or are healthy. @default {} */
+        /**
+         * Portable. Start only after these services have started, or are healthy.
+         * "healthy" needs the dependency's health.readiness and a TCP port.
+         * Docker: the dependent's containers are created once the dependency's
+         * are healthy (its healthcheck). Kubernetes: an init container of berth's
+         * checker image (not the dependent's: it needs no shell) waits at every
+         * start until a TCP connection to the dependency's Service opens, on the
+         * readiness check's port (else its first TCP port); the image is pushed to
+         * berth:kubernetes.registry, which "healthy" therefore needs. @default {}
+         */
         dependsOn: z.record(dnsName, z.enum(["started", "healthy"])).default({}),
         /** Portable. Replicas when no scaling rule is given. @default 1 */
         replicas: z.int().min(0, "0 or more").max(100, "at most 100").default(1),
@@ -512,6 +533,9 @@ export const appSchema = z
                         } else if (health && ports && ports.length === 0) {
                             // Kubernetes waits on the dependency's Service, which routes only to ready pods.
                             ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
+                        } else if (health && ports && !ports.some((p) => p.protocol === "tcp")) {
+                            // The wait is a TCP connection: a UDP port never answers one.
+                            ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs a TCP port in services.${dep}.ports (a dependent waits until a TCP connection opens there; ${dep} declares UDP only); declare one, or use "started"` });
                         }
                     }
                 }

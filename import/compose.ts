@@ -1199,7 +1199,7 @@ function checkSharedVolumes(ctx: Ctx) {
     }
 }
 
-/** service_healthy needs the dependency's readiness check and a port (Kubernetes waits on its Service). */
+/** service_healthy needs the dependency's readiness check and a TCP port (Kubernetes waits on its Service with a TCP connection). */
 function resolveHealthyDeps(ctx: Ctx) {
     for (const d of ctx.healthyDeps) {
         const from = ctx.services[d.from];
@@ -1214,6 +1214,13 @@ function resolveHealthyDeps(ctx: Ctx) {
                 path: d.path,
                 kind: "approximated",
                 message: `service_healthy, but ${d.to} declares no port: berth waits until it has started (on Kubernetes a dependent waits for the dependency's Service; add expose: [<port>] to ${d.to})`,
+            });
+        } else if (!to.ports.some((p) => (p.protocol ?? "tcp") === "tcp")) {
+            from.dependsOn[d.to] = "started";
+            ctx.findings.push({
+                path: d.path,
+                kind: "approximated",
+                message: `service_healthy, but ${d.to} declares UDP ports only: berth waits until it has started (a dependent waits until a TCP connection to ${d.to} opens; add a TCP port to ${d.to})`,
             });
         }
     }

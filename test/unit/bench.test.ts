@@ -79,7 +79,10 @@ describe("the Compose file runs the containers berth renders", async () => {
             expect(String(s.cpus)).toBe(c.cpus);
             expect([s.mem_limit, s.memswap_limit, s.mem_reservation]).toEqual([`${c.memory}m`, `${c.memorySwap}m`, `${c.memoryReservation}m`]);
             expect(s.networks).toEqual(c.networksAdvanced.map((n: any) => n.name.replace("berth-bench-t-", "")));
-            expect(s.volumes ?? []).toEqual(c.volumes.map((v: any) => `${v.volumeName.replace("berth-bench-t-", "")}:${v.containerPath}`));
+            // berth uploads its checker where the check needs it; Compose bind-mounts the same binary there.
+            const checker = "/bin/busybox:/.berth/busybox:ro";
+            expect((s.volumes ?? []).includes(checker)).toBe((c.uploads ?? []).some((u: any) => u.file === "/.berth/busybox" && u.source === "/bin/busybox"));
+            expect((s.volumes ?? []).filter((v: string) => v !== checker)).toEqual(c.volumes.map((v: any) => `${v.volumeName.replace("berth-bench-t-", "")}:${v.containerPath}`));
             const env = Object.entries(s.environment ?? {}).map(([k, v]) => `${k}=${String(v).replace("${BENCH_PW}", "pw")}`);
             expect(env).toEqual(Array.isArray(c.envs) ? c.envs : c.envs.value);
             expect([s.restart, s.security_opt, s.cap_drop]).toEqual([c.restart, c.securityOpts, c.capabilities.drops]);
@@ -91,6 +94,8 @@ describe("the Compose file runs the containers berth renders", async () => {
         const s = compose.services.lb;
         expect(s.healthcheck.test.map((x: string) => x.replace(/\$\$/g, "$").replace("${BENCH_PORT}", "38080"))).toEqual(lb.healthcheck.tests);
         expect(s.depends_on).toEqual({ web: { condition: "service_healthy" } });
+        expect(s.volumes).toContain("/bin/busybox:/.berth/busybox:ro");
+        expect(lb.uploads.map((u: any) => u.file)).toContain("/.berth/busybox");
         expect(s.ports).toEqual(["127.0.0.1:${BENCH_PORT}:${BENCH_PORT}"]);
         expect(compose.networks.backend.internal).toBe(true);
     });

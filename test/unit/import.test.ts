@@ -329,6 +329,13 @@ describe("depends_on, links, healthcheck", () => {
         valid(r);
     });
 
+    it("approximates service_healthy as started when the dependency has UDP ports only (a wait is a TCP connection; berth refuses \"healthy\" there)", () => {
+        const r = imp('services:\n  a:\n    image: nginx\n    depends_on: {dns: {condition: service_healthy}}\n  dns:\n    image: coredns/coredns:1.11.1\n    ports: ["53:53/udp"]\n    healthcheck: {test: ["CMD", "dig", "@127.0.0.1"]}\n');
+        expect(r.spec.services.a.dependsOn).toEqual({ dns: "started" });
+        expect(finding(r, "services.a.depends_on.dns")!.message).toBe("service_healthy, but dns declares UDP ports only: berth waits until it has started (a dependent waits until a TCP connection to dns opens; add a TCP port to dns)");
+        valid(r);
+    });
+
     it("links are started dependencies; an alias is reported", () => {
         const r = imp(`services:\n  a:\n    image: nginx\n    links: ["db:database"]\n${db}`);
         expect(r.spec.services.a.dependsOn).toEqual({ db: "started" });
