@@ -188,8 +188,10 @@ async function floorRound(round: number): Promise<Sample> {
     const cfg = path.join(src, "haproxy.cfg");
     fs.writeFileSync(cfg, fs.readFileSync(path.join(REPO, "bench/haproxy.cfg"), "utf8").replace(/38080/g, String(PORTS.floor)));
     const img = (s: string) => `bench-floor-${s}:latest`;
-    const http = 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
-    const tcp = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
+    // berth's checker (components/checker.ts), bind-mounted where berth uploads it (docker run cannot upload before start).
+    const checker = ["-v", "/bin/busybox:/.berth/busybox:ro"];
+    const http = (port: number, p: string) => ["/.berth/busybox", "wget", "-q", "-Y", "off", "-O", "/dev/null", `http://127.0.0.1:${port}${p}`];
+    const tcp = (port: number, timeout: number) => ["/.berth/busybox", "nc", "-w", String(timeout), "127.0.0.1", String(port), "-e", "/.berth/busybox", "true"];
     const appEnv = ["REDIS_URL=redis://redis:6379", "PGHOST=db", "PGUSER=app", "PGDATABASE=app", `PGPASSWORD=${DB_PASSWORD}`];
     const load = load1();
     const t0 = process.hrtime.bigint();
@@ -204,10 +206,10 @@ async function floorRound(round: number): Promise<Sample> {
         const back = `${FLOOR}-backend`;
         await parallel([
             dockerRunArgs(`${FLOOR}-db`, img("db"), { env: [`POSTGRES_PASSWORD=${DB_PASSWORD}`], health: ["pg_isready", "-h", "127.0.0.1", "-U", "app"], interval: "2s", timeout: "5s", retries: 10, cpus: "0.5", mem: 512, res: 128, net: back, alias: "db", extra: ["-v", `${FLOOR}-pgdata:/var/lib/postgresql/data`] }),
-            dockerRunArgs(`${FLOOR}-redis`, img("redis"), { health: ["bash", "-c", shq(tcp), "tcp-check", "6379"], interval: "2s", timeout: "5s", retries: 3, cpus: "0.25", mem: 128, res: 32, net: back, alias: "redis" }),
+            dockerRunArgs(`${FLOOR}-redis`, img("redis"), { health: tcp(6379, 5), interval: "2s", timeout: "5s", retries: 3, cpus: "0.25", mem: 128, res: 32, net: back, alias: "redis", extra: checker }),
         ]);
         await waitHealthy([`${FLOOR}-db`, `${FLOOR}-redis`]);
-        const webOpts = (i: number) => dockerRunArgs(`${FLOOR}-web-${i}`, img("web"), { env: appEnv, health: ["bash", "-c", shq(http), "http-check", "8080", "/healthz"], interval: "2s", timeout: "5s", retries: 3, cpus: "0.5", mem: 256, res: 64, net: `${FLOOR}-frontend`, alias: "web" });
+        const webOpts = (i: number) => dockerRunArgs(`${FLOOR}-web-${i}`, img("web"), { env: appEnv, health: http(8080, "/healthz"), interval: "2s", timeout: "5s", retries: 3, cpus: "0.5", mem: 256, res: 64, net: `${FLOOR}-frontend`, alias: "web", extra: checker });
         await parallel([
             webOpts(0),
             webOpts(1),
@@ -217,7 +219,7 @@ async function floorRound(round: number): Promise<Sample> {
         await parallel([0, 1].map((i) => ["network", "connect", "--alias", "web", back, `${FLOOR}-web-${i}`]));
         await waitHealthy([`${FLOOR}-web-0`, `${FLOOR}-web-1`, `${FLOOR}-worker`]);
         await parallel([
-            dockerRunArgs(`${FLOOR}-lb`, img("lb"), { health: ["bash", "-c", shq(tcp), "tcp-check", String(PORTS.floor)], interval: "2s", timeout: "2s", retries: 3, start: "0s", cpus: "0.5", mem: 256, net: `${FLOOR}-frontend`, extra: ["-p", `127.0.0.1:${PORTS.floor}:${PORTS.floor}`, "-v", `${cfg}:/etc/haproxy/haproxy.cfg:ro`] }),
+            dockerRunArgs(`${FLOOR}-lb`, img("lb"), { health: tcp(PORTS.floor, 2), interval: "2s", timeout: "2s", retries: 3, start: "0s", cpus: "0.5", mem: 256, net: `${FLOOR}-frontend`, extra: ["-p", `127.0.0.1:${PORTS.floor}:${PORTS.floor}`, "-v", `${cfg}:/etc/haproxy/haproxy.cfg:ro`, ...checker] }),
         ]);
         await parallel([["network", "connect", back, `${FLOOR}-lb`]]);
         await waitHealthy([`${FLOOR}-lb`]);

@@ -8,20 +8,22 @@
 //   preview      no-op preview, berth vs hand-written, Docker (the demo) (about 10 min)
 //   preview-k8s  no-op preview, berth vs hand-written, Kubernetes (10 services, kwok node) (about 8 min)
 //   scale        real-engine preview and up of 10, 50 and 200 services on the local cluster's kwok node (about 20 min)
+//   profile      a CPU profile of one render of 200 services per target and side: self time by owner (about 1 min)
 // Env: BERTH_BENCH_RUNS (construct, preview: default 5), BERTH_BENCH_ROUNDS
 // (dev: default 3), BERTH_BENCH_SIZES (construct: 1,10,50,200),
-// BERTH_BENCH_SCALE (scale: 10,50,200). Prints the markdown tables and merges
+// BERTH_BENCH_SCALE (scale: 10,50,200), BERTH_BENCH_PROFILE (profile: 200). Prints the markdown tables and merges
 // this run's parts into bench/results/<date>.json (each part with the time,
 // the machine and the load average).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { constructBench, constructTable } from "./construct";
+import { profileBench, profileTable } from "./profile";
 import { Sample, devBench, failures } from "./docker";
 import { PreviewRow, ScaleRow, previewBench, scaleBench } from "./engine";
 import { Stat, load1, log, stat } from "./lib";
 
-const PARTS = ["construct", "dev", "cold", "preview", "preview-k8s", "scale"] as const;
+const PARTS = ["construct", "profile", "dev", "cold", "preview", "preview-k8s", "scale"] as const;
 type Part = (typeof PARTS)[number];
 const num = (v: string | undefined, d: number) => (v ? Number(v) : d);
 const list = (v: string | undefined, d: string) => (v ?? d).split(",").map(Number);
@@ -125,6 +127,7 @@ async function main() {
         const t0 = Date.now();
         log(`part ${part} (load ${load1().toFixed(1)})`);
         if (part === "construct") save(part, { runs, rows: await constructBench(list(process.env.BERTH_BENCH_SIZES, "1,10,50,200"), runs) }, t0);
+        else if (part === "profile") save(part, { rows: await profileBench(num(process.env.BERTH_BENCH_PROFILE, 200)) }, t0);
         else if (part === "dev") save(part, { samples: await devBench({ rounds: num(process.env.BERTH_BENCH_ROUNDS, 3), images: "cached" }), failures }, t0);
         else if (part === "cold") save(part, { samples: await devBench({ rounds: 1, images: "cold" }), failures }, t0);
         else if (part === "preview") save(part, { rows: [await previewBench("docker", runs)] }, t0);
@@ -145,6 +148,7 @@ export function report(results: Record<string, any>): string {
     if (pv.length) out.push(previewTable(pv), ...["preview", "preview-k8s"].filter((p) => results[p]).map(when));
     if (results.scale) out.push(scaleTable(results.scale.data.rows), when("scale"));
     if (results.construct) out.push(constructTable(results.construct.data.rows, results.construct.data.runs), "", when("construct"));
+    if (results.profile) out.push(profileTable(results.profile.data.rows), when("profile"));
     return out.join("\n");
 }
 

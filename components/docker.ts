@@ -6,7 +6,9 @@
  *   network -> docker.Network `<prefix>-<network>` (internal where asked)
  *   volume  -> docker.Volume `<prefix>-<volume>` (deterministic, retained on delete by default)
  *   service -> one docker.Container per replica (+ docker.Image for a build,
- *              + a generated HAProxy load balancer for a published port)
+ *              + a generated HAProxy load balancer for a published port);
+ *              files uploaded into it (bind-mounted from berth's cache with a
+ *              read-only root), bind mounts as bind mounts
  *
  * The prefix is `<project>-<stack>` unless `namePrefix` says otherwise (a
  * second App in one stack needs its own). Containers are autonamed, so that a
@@ -16,11 +18,14 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
+import { CHECKER, checkArgv, checkerBinary, checkerBinaryProblem, checkerHash, usesChecker } from "./checker";
+import { fileBytes, hostFile, isUtf8, octalMode, sourcePath } from "./files";
 import { buildTag, contextHash } from "./images";
-import { Check, NetworkSpec, VolumeSpec, restartLimit } from "./spec";
-import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
+import { BindMountSpec, Check, NetworkSpec, VolumeSpec, restartLimit } from "./spec";
+import { DeployContext, RefusalInput, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
 export const dockerSettings = z
@@ -58,16 +63,6 @@ export function dockerVolumeName(ctx: DeployContext<DockerSettings>, volume: str
 export const LB_CONTEXT = path.join(__dirname, "lb");
 
 /**
- * A container healthcheck that needs nothing but bash in the image. The HTTP
- * check sends `GET <path>` and is healthy on a 2xx or 3xx status line; port and
- * path reach the script as arguments, never spliced into its text, so that a
- * path with quotes or `%` is sent as it is.
- */
-export const HTTP_CHECK_SCRIPT =
-    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
-export const TCP_CHECK_SCRIPT = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
-
-/**
  * Seconds as Docker reports a healthcheck duration back (Go's
  * time.Duration: "30s", "1m0s", "1h2m0s"): written any other way ("60s"), the
  * provider reads back a different string and every preview proposes to
@@ -80,19 +75,44 @@ export function goDuration(seconds: number): string {
     return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
+/**
+ * A container's healthcheck, in exec form (no shell): a command check runs
+ * the user's command; an http or tcp check runs berth's checker, which
+ * checkerFiles places in the container (checker.ts).
+ */
 export function healthcheck(c: Check): docker.types.input.ContainerHealthcheck {
-    let test: string[];
-    if (c.command) test = ["CMD", ...c.command];
-    else if (c.tcp) test = ["CMD", "bash", "-c", TCP_CHECK_SCRIPT, "tcp-check", String(c.tcp.port)];
-    else test = ["CMD", "bash", "-c", HTTP_CHECK_SCRIPT, "http-check", String(c.http!.port), c.http!.path];
     return {
-        tests: test,
+        tests: ["CMD", ...(c.command ?? checkArgv(c))],
         interval: goDuration(c.intervalSeconds),
         timeout: goDuration(c.timeoutSeconds),
         retries: c.retries,
         startPeriod: goDuration(c.startPeriodSeconds),
     };
 }
+
+/** The one check Docker runs (it has one healthcheck per container): readiness, else startup, else liveness. */
+export const dockerCheck = (h: ResolvedService["health"]) => h.readiness ?? h.startup ?? h.liveness;
+
+/**
+ * What puts the checker into a container whose check runs it (checker.ts):
+ * an upload of the static binary from the program's machine (mode 0755, so
+ * that any user runs it) before the container starts. The engine refuses any
+ * upload into a read-only root filesystem (the provider copies to "/"), so
+ * such a container gets the binary bind-mounted read-only from the engine's
+ * host instead, which is this machine's only with a local engine (the driver
+ * refuses a read-only root with an http or tcp check on any other).
+ */
+export function checkerFiles(check: Check | undefined, readOnlyRoot: boolean): { uploads: docker.types.input.ContainerUpload[]; volumes: docker.types.input.ContainerVolume[] } {
+    if (!usesChecker(check)) return { uploads: [], volumes: [] };
+    if (readOnlyRoot) return { uploads: [], volumes: [{ hostPath: checkerBinary(), containerPath: CHECKER, readOnly: true }] };
+    return { uploads: [{ file: CHECKER, source: checkerBinary(), sourceHash: checkerHash(), permissions: "0755" }], volumes: [] };
+}
+
+/** Whether the engine is this machine's (no berth:docker.host, and DOCKER_HOST unset or a unix socket). */
+export const localEngine = (host: string | undefined, env: NodeJS.ProcessEnv = process.env) => {
+    const engine = host ?? env.DOCKER_HOST;
+    return !engine || engine.startsWith("unix://");
+};
 
 /** The engine's restart policy for each of the spec's ("never" is the older name of "no"). */
 const RESTART = { always: "always", "on-failure": "on-failure", never: "no", no: "no", "unless-stopped": "unless-stopped" } as const;
@@ -274,10 +294,25 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
             const envs: pulumi.Input<string[]> = envSecrets.length
                 ? pulumi.all(envSecrets.map((s) => ctx.secret(svc.secrets[s].config).apply((v) => `${s}=${v}`))).apply((se) => [...plainEnv, ...se])
                 : plainEnv;
-            const uploads = secretNames
+            const uploads: docker.types.input.ContainerUpload[] = secretNames
                 .filter((s) => svc.secrets[s].as === "file")
                 .map((s) => ({ file: svc.secrets[s].path ?? `/run/secrets/${s}`, content: ctx.secret(svc.secrets[s].config) }));
-            const check = svc.health.readiness ?? svc.health.startup ?? svc.health.liveness;
+            // Files: uploaded before the container starts; with a read-only root (where the
+            // engine refuses uploads) bind-mounted read-only from berth's cache instead.
+            // Either way a new content changes the container's inputs, which replaces it.
+            const readOnlyRoot = svc.security.readOnlyRootFilesystem;
+            if (!readOnlyRoot) {
+                for (const f of svc.files) {
+                    const bytes = fileBytes(f);
+                    uploads.push({ file: f.path, ...(isUtf8(bytes) ? { content: bytes.toString("utf8") } : { contentBase64: bytes.toString("base64") }), permissions: octalMode(f.mode) });
+                }
+            }
+            const mounts: docker.types.input.ContainerMount[] = [
+                ...(readOnlyRoot ? svc.files.map((f) => ({ type: "bind", source: hostFile(f), target: f.path, readOnly: true })) : []),
+                ...svc.bindMounts.map((m) => ({ type: "bind", source: sourcePath(m.hostPath), target: m.path, readOnly: m.readOnly })),
+            ];
+            const check = dockerCheck(svc.health);
+            const checker = checkerFiles(check, svc.security.readOnlyRootFilesystem);
             const hasVolume = svc.volumes.length > 0;
 
             const containers: docker.Container[] = [];
@@ -291,7 +326,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             command: svc.args,
                             workingDir: svc.workingDir,
                             envs,
-                            uploads: uploads.length ? uploads : undefined,
+                            uploads: uploads.length || checker.uploads.length ? [...checker.uploads, ...uploads] : undefined,
+                            mounts: mounts.length ? mounts : undefined,
                             healthcheck: check ? healthcheck(check) : undefined,
                             // `pulumi up` waits until the container is healthy.
                             wait: check !== undefined,
@@ -299,7 +335,10 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             restart: RESTART[restartLimit(svc.restart).policy],
                             maxRetryCount: restartLimit(svc.restart).maxRetries,
                             networksAdvanced: svc.networks.map((n) => ({ name: networks[n].name, aliases: [svc.name, ...svc.aliases] })),
-                            volumes: svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
+                            volumes: [
+                                ...svc.volumes.map((m) => ({ volumeName: volumes[m.volume][ctx.volumes[m.volume].perReplica ? i : 0].name, containerPath: m.path, readOnly: m.readOnly })),
+                                ...checker.volumes,
+                            ],
                             privileged: false,
                             securityOpts: ["no-new-privileges"],
                             capabilities: dockerCapabilities(svc.security),
@@ -321,8 +360,10 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                             parent,
                             provider,
                             dependsOn,
-                            // The provider updates healthchecks in place and ignores the change.
-                            replaceOnChanges: ["healthcheck"],
+                            // The provider updates healthchecks and mounts in place and ignores the change
+                            // (measured: a file's new bind source under a read-only root was "updated", and
+                            // the container kept serving the old file): replace the container instead.
+                            replaceOnChanges: ["healthcheck", "mounts"],
                             // Stateless: new before old. With a volume: never two on one data directory.
                             deleteBeforeReplace: hasVolume,
                         },
@@ -334,6 +375,7 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
             const published = svc.ports.filter((p) => p.publish !== undefined);
             const ready: pulumi.Resource[] = [...containers];
             if (published.length > 0) {
+                const lbCheck: Check = { tcp: { port: published[0].publish! }, intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 0 };
                 lbImage ??= new docker.Image(
                     `${appName}-lb-image`,
                     { imageName: `${prefix}-lb:${contextHash(LB_CONTEXT)}`, build: { context: LB_CONTEXT, platform }, skipPush: true },
@@ -343,8 +385,8 @@ function deploy(appName: string, ctx: DeployContext<DockerSettings>, app: pulumi
                     `${appName}-${svc.name}-lb`,
                     {
                         image: lbImage.imageName,
-                        uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxyConfig(svc) }],
-                        healthcheck: healthcheck({ tcp: { port: published[0].publish! }, intervalSeconds: 2, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 0 }),
+                        uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxyConfig(svc) }, ...checkerFiles(lbCheck, false).uploads],
+                        healthcheck: healthcheck(lbCheck),
                         wait: true,
                         waitTimeout: 60,
                         restart: "always",
@@ -376,19 +418,91 @@ function volumeIdentity(ctx: DeployContext<DockerSettings>, volume: string): Rec
     return { name: dockerVolumeName(ctx, volume, perReplica ? "<ordinal>" : undefined), driver: "local" };
 }
 
+/**
+ * What a service takes from this machine, as this machine has it: every bind
+ * mount's host path exists (Docker would make an empty folder owned by root
+ * for a missing one: a typo would pass unseen), and the engine is local when
+ * anything is mounted from here (bind mounts, and the files of a service with
+ * a read-only root, mounted from berth's cache).
+ */
+function hostPathProblems(name: string, binds: readonly BindMountSpec[], filesFromHost: boolean, settings: DockerSettings | undefined): string[] {
+    const problems: string[] = [];
+    binds.forEach((m, i) => {
+        const abs = sourcePath(m.hostPath);
+        if (!fs.existsSync(abs)) {
+            problems.push(`app.services.${name}.bindMounts[${i}].hostPath: no such file or folder: ${abs} (a host path is relative to the program's folder, ${process.cwd()}); create it, or fix the path`);
+        }
+    });
+    const engine = settings?.host ?? process.env.DOCKER_HOST;
+    if (!localEngine(settings?.host)) {
+        const where = settings?.host ? "berth:docker.host" : "DOCKER_HOST";
+        if (binds.length > 0) {
+            problems.push(`app.services.${name}.bindMounts: the Docker engine is not on this machine (${where} is ${engine}), so it cannot mount this machine's folders; use a volume, or files for config files`);
+        }
+        if (filesFromHost) {
+            problems.push(
+                `app.services.${name}.files: with security.readOnlyRootFilesystem the engine refuses uploads, so berth bind-mounts the files from this machine, and the Docker engine is not on it (${where} is ${engine}); drop readOnlyRootFilesystem for this stack's engine, or deploy from the engine's machine`,
+            );
+        }
+    }
+    return problems;
+}
+
+/**
+ * What the Docker target cannot do with berth's checker (checker.ts): run
+ * any http or tcp check (or a published port's load balancer check) without
+ * the static binary on this machine; place it in a read-only root filesystem
+ * of a container on an engine elsewhere (neither an upload nor a bind mount of
+ * this machine's file reaches it).
+ */
+function checkerRefusals(serviceNames: string[], field: RefusalInput<DockerSettings>["field"], settings: DockerSettings | undefined): string[] {
+    const needs: string[] = [];
+    const problems: string[] = [];
+    const local = localEngine(settings?.host);
+    for (const name of serviceNames) {
+        const health = field(name, "health");
+        const check = health && dockerCheck(health);
+        const kind = health && (["readiness", "startup", "liveness"] as const).find((k) => health[k] === check);
+        if (usesChecker(check)) {
+            const key = `app.services.${name}.health.${kind}`;
+            needs.push(key);
+            if (!local && field(name, "security")?.readOnlyRootFilesystem) {
+                problems.push(
+                    `${key}: an ${check!.http ? "http" : "tcp"} check on Docker runs berth's checker inside the container, and with app.services.${name}.security.readOnlyRootFilesystem true it can only be bind-mounted from the engine's host, which is not this machine (${settings?.host ?? process.env.DOCKER_HOST}); use a command check that the image can run, set readOnlyRootFilesystem to false, or deploy to a local engine`,
+                );
+            }
+        }
+        const p = (field(name, "ports") ?? []).findIndex((x) => x.publish !== undefined);
+        if (p >= 0) needs.push(`app.services.${name}.ports[${p}].publish`);
+    }
+    const missing = needs.length ? checkerBinaryProblem() : undefined;
+    if (missing) {
+        problems.push(
+            ...needs.map(
+                (key) =>
+                    `${key}: ${key.endsWith(".publish") ? "the load balancer's tcp check" : "an http or tcp check"} on Docker runs berth's checker, a static busybox copied into the container from this machine, but ${missing}; run npm run setup (it installs Debian's busybox-static), set BERTH_CHECKER_BINARY to a static busybox, or use a command check that the image can run`,
+            ),
+        );
+    }
+    return problems;
+}
+
 export const dockerDriver = defineDriver({
     kind: "docker",
     settings: dockerSettings,
-    refuse: ({ serviceNames, field }) =>
-        serviceNames.flatMap((name) =>
-            (field(name, "ports") ?? []).flatMap((p, i) =>
+    refuse: ({ serviceNames, field, settings }) => [
+        ...serviceNames.flatMap((name) => [
+            ...(field(name, "ports") ?? []).flatMap((p, i) =>
                 p.protocol === "udp" && p.publish !== undefined
                     ? [
                           `app.services.${name}.ports[${i}]: a published UDP port cannot be honoured on Docker: berth publishes through a generated HAProxy load balancer, which proxies TCP only; publish a TCP port, or leave this one unpublished (peers still reach ${name}:${p.port}/udp)`,
                       ]
                     : [],
             ),
-        ),
+            ...hostPathProblems(name, field(name, "bindMounts") ?? [], (field(name, "files") ?? []).length > 0 && field(name, "security")?.readOnlyRootFilesystem === true, settings),
+        ]),
+        ...checkerRefusals(serviceNames, field, settings),
+    ],
     volumeIdentity,
     exposure: (settings) => settings.publishAddress,
     claims(ctx) {

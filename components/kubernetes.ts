@@ -7,7 +7,7 @@
  *   volume   -> PersistentVolumeClaim (retained on delete by default, protected in prod)
  *   volume with perReplica -> the volume claim template of its service's StatefulSet
  *   service  -> Deployment, or a StatefulSet when it mounts a per-replica volume
- *               (+ Service, Secret, HorizontalPodAutoscaler, Ingress as asked);
+ *               (+ Service, Secret, ConfigMap of its files, HorizontalPodAutoscaler, Ingress as asked);
  *               a built image is pushed to the stack's registry (registry.ts) and run by digest
  *
  * The namespace is retained on destroy whenever a volume is retained, since
@@ -21,7 +21,9 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { buildTag } from "./images";
+import { fileBytes, fileKey, filesHash, isUtf8 } from "./files";
+import { CHECKER_CONTEXT, waitArgv } from "./checker";
+import { buildTag, contextHash } from "./images";
 import { DynamicProviderHost, RegistryImage } from "./registry";
 import { Check, DOCKER_DEFAULT_CAPABILITIES, KUBERNETES_RESTART, NetworkSpec, VolumeSpec, isAnnotationKey, numericUser } from "./spec";
 import { DeployContext, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
@@ -80,6 +82,29 @@ const ADOPT = { "pulumi.com/patchForce": "true" };
  */
 const CLAIM = { ...ADOPT, "pulumi.com/skipAwait": "true" };
 
+/**
+ * How `up` waits for a Deployment with the Recreate strategy (a service with a
+ * volume): until its new pods are ready. The provider's own Deployment await
+ * returns as soon as the old pods are scaled to 0 (the controller has not yet
+ * made the new ReplicaSet, and keeps the Progressing condition from the last
+ * rollout: kubernetes/kubernetes#115538), so `up` would end with no db pod at
+ * all. These conditions replace it (the provider reads them only once the
+ * Deployment's status has observed its generation): with a fixed count, every
+ * pod is updated and available and no old one is left (`replicas` counts the
+ * old ReplicaSet's too); with an autoscaled count, which only the Deployment
+ * knows, new pods exist (the new ReplicaSet is made only after every old pod
+ * is gone) and the Deployment is Available (for Recreate: all its replicas).
+ */
+export function recreateAwait(replicas: number | undefined): Record<string, string> {
+    const waitFor =
+        replicas === undefined
+            ? ["jsonpath={.status.updatedReplicas}", 'jsonpath={.status.conditions[?(@.type=="Available")].status}=True']
+            : replicas === 0
+              ? [] // nothing to wait for: the provider's await handles 0 (and the status leaves the counts out)
+              : [`jsonpath={.status.updatedReplicas}=${replicas}`, `jsonpath={.status.availableReplicas}=${replicas}`, `jsonpath={.status.replicas}=${replicas}`];
+    return waitFor.length > 0 ? { "pulumi.com/waitFor": JSON.stringify(waitFor) } : {};
+}
+
 function probe(c: Check | undefined): k8s.types.input.core.v1.Probe | undefined {
     if (!c) return undefined;
     return {
@@ -115,13 +140,53 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
 export const ENDPOINT_DRAIN_SECONDS = 5;
 
 /**
- * The init container command that holds a dependent until its dependency
- * answers: a TCP connection to the dependency's Service (ready pods only),
- * retried every second. Needs bash in the dependent's image.
+ * A port's port on the service's Service (what peers and a dependency wait
+ * connect to): the container port, published or not (a published port is
+ * also on the `<service>-published` Service, at its `publish` port).
  */
-export function waitForCommand(host: string, port: number): string[] {
-    return ["bash", "-c", 'until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do echo "waiting for $1:$2"; sleep 1; done', "wait-for", host, String(port)];
+export const servicePort = (p: ResolvedService["ports"][number]) => p.port;
+
+/** Annotations, or none when empty. */
+const orNone = (a: Record<string, string>) => (Object.keys(a).length > 0 ? a : undefined);
+
+/**
+ * The Service port a dependent waits on until its dependency is healthy: the
+ * readiness check's port when it is an http or tcp one, else the first TCP
+ * port (the spec refuses "healthy" on a service with none). A connection to
+ * the Service opens only while a ready pod backs it.
+ */
+export function waitPort(dep: ResolvedService): number {
+    const checked = dep.health.readiness?.http?.port ?? dep.health.readiness?.tcp?.port;
+    const p = dep.ports.find((x) => x.protocol === "tcp" && x.port === checked) ?? dep.ports.find((x) => x.protocol === "tcp")!;
+    return servicePort(p);
 }
+
+/**
+ * The init container that holds a dependent until `dep` is healthy: berth's
+ * checker image (checker.ts), not the dependent's, so the dependent's image
+ * needs no shell or tool; it runs as nobody on a read-only root with no
+ * capabilities.
+ */
+export function waitContainer(dep: ResolvedService, checkerImage: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+    return {
+        name: `wait-for-${dep.name}`,
+        image: checkerImage,
+        command: waitArgv(dep.name, waitPort(dep)),
+        resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+        securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+        },
+    };
+}
+
+/** The registry repository of berth's checker image: `<registry>/berth/checker` (a built service's is `<registry>/<project>-<service>`: never the same). */
+export const checkerRepository = (registry: string) => `${registry}/berth/checker`;
 
 /**
  * Where the stack's cluster is, as far as its kubeconfig tells (read at
@@ -250,6 +315,15 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
 
     /** The provider of the image builds, made with the first built service. */
     let imageHost: DynamicProviderHost | undefined;
+    const images = () => (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app }));
+    /** berth's checker image, built and pushed with the first service that waits for a healthy dependency. */
+    let checker: RegistryImage | undefined;
+    const checkerImage = () =>
+        (checker ??= new RegistryImage(
+            `${appName}-checker-image`,
+            { context: CHECKER_CONTEXT, repository: checkerRepository(kc.registry!), tag: contextHash(CHECKER_CONTEXT) },
+            { parent: app, provider: images() },
+        ));
 
     return {
         network(name: string, spec: NetworkSpec, parent) {
@@ -316,16 +390,43 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     .map((s) => ({ name: s, valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: s } } })),
             ];
             const fileSecrets = secretNames.filter((s) => svc.secrets[s].as === "file");
+            // A service's files: one ConfigMap named by their hash, so that a new content
+            // is a new ConfigMap, a changed pod template, and a rollout. Each file is
+            // mounted alone (subPath): the rest of its folder stays the image's.
+            let filesMap: k8s.core.v1.ConfigMap | undefined;
+            let filesHashed: string | undefined;
+            if (svc.files.length > 0) {
+                filesHashed = filesHash(svc.files);
+                const data: Record<string, string> = {};
+                const binaryData: Record<string, string> = {};
+                svc.files.forEach((f, i) => {
+                    const bytes = fileBytes(f);
+                    if (isUtf8(bytes)) data[fileKey(f, i)] = bytes.toString("utf8");
+                    else binaryData[fileKey(f, i)] = bytes.toString("base64");
+                });
+                filesMap = new k8s.core.v1.ConfigMap(
+                    `${appName}-${svc.name}-files`,
+                    {
+                        metadata: meta(`${svc.name}-files-${filesHashed}`, labels),
+                        data: Object.keys(data).length ? data : undefined,
+                        binaryData: Object.keys(binaryData).length ? binaryData : undefined,
+                        immutable: true,
+                    },
+                    { parent, ...base },
+                );
+            }
             const perReplica = svc.volumes.filter((m) => ctx.volumes[m.volume].perReplica);
             const shared = svc.volumes.filter((m) => !ctx.volumes[m.volume].perReplica);
             const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
                 // A claim template's mount is named as the template: the volume's name.
                 ...svc.volumes.map((m) => ({ name: ctx.volumes[m.volume].perReplica ? m.volume : `vol-${m.volume}`, mountPath: m.path, readOnly: m.readOnly })),
                 ...fileSecrets.map((s) => ({ name: "secrets", mountPath: svc.secrets[s].path ?? `/run/secrets/${s}`, subPath: s, readOnly: true })),
+                ...svc.files.map((f, i) => ({ name: "files", mountPath: f.path, subPath: fileKey(f, i), readOnly: true })),
             ];
             const volumes: k8s.types.input.core.v1.Volume[] = [
                 ...shared.map((m) => ({ name: `vol-${m.volume}`, persistentVolumeClaim: { claimName: m.volume } })),
                 ...(fileSecrets.length ? [{ name: "secrets", secret: { secretName: secret!.metadata.name } }] : []),
+                ...(filesMap ? [{ name: "files", configMap: { name: filesMap.metadata.name, items: svc.files.map((f, i) => ({ key: fileKey(f, i), path: fileKey(f, i), mode: f.mode })) } }] : []),
             ];
             // A built image is pushed to the stack's registry and run by digest.
             const image: pulumi.Input<string> = svc.build
@@ -339,29 +440,22 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                           target: svc.build.target,
                           args: svc.build.args,
                       },
-                      { parent, provider: (imageHost ??= new DynamicProviderHost(`${appName}-images`, { parent: app })) },
+                      { parent, provider: images() },
                   ).ref
                 : svc.image!;
             // Dependents wait (at every start, not only the first deploy) until a
             // dependency that must be healthy answers on its Service, which
-            // routes only to ready pods.
-            const initContainers = Object.entries(svc.dependsOn)
-                .filter(([, cond]) => cond === "healthy")
-                .map(([dep]) => {
-                    // The spec guarantees a port to a "healthy" dependency.
-                    const port = ctx.services[dep].ports[0].port;
-                    return {
-                        name: `wait-for-${dep}`,
-                        image,
-                        command: waitForCommand(dep, port),
-                        securityContext: containerSecurity(svc),
-                    };
-                });
+            // routes only to ready pods: from berth's checker image, pushed to
+            // the stack's registry once per app (the driver refuses a wait
+            // without a registry).
+            const healthyDeps = Object.keys(svc.dependsOn).filter((dep) => svc.dependsOn[dep] === "healthy");
+            const initContainers = healthyDeps.map((dep) => waitContainer(ctx.services[dep], checkerImage().ref));
             const hasVolume = svc.volumes.length > 0;
             // The service's labels are annotations: its labels select its pods and stay berth's.
             const annotations = Object.keys(svc.labels).length > 0 ? svc.labels : undefined;
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
-                metadata: { labels: podLabels, annotations },
+                // The files' hash, beside the ConfigMap's name that carries it: kubectl shows why pods rolled.
+                metadata: { labels: podLabels, annotations: orNone({ ...svc.labels, ...(filesHashed ? { "berth.dev/files-sha256": filesHashed } : {}) }) },
                 spec: {
                     automountServiceAccountToken: false,
                     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
@@ -393,7 +487,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
             const workloadOpts = {
                 parent,
                 ...base,
-                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...shared.map((m) => claims[m.volume]!)],
+                dependsOn: [namespace, ...dependsOn, ...(secret ? [secret] : []), ...(filesMap ? [filesMap] : []), ...shared.map((m) => claims[m.volume]!)],
             };
             // With a scaling rule the workload starts at the rule's minimum (so an up
             // ends with min ready pods, not 1 until the HPA's first sync) and the HPA
@@ -437,7 +531,10 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     : new k8s.apps.v1.Deployment(
                           `${appName}-${svc.name}-deployment`,
                           {
-                              metadata: { ...meta(svc.name, labels), annotations },
+                              metadata: {
+                                  ...meta(svc.name, labels),
+                                  ...(hasVolume || annotations ? { annotations: { ...svc.labels, ...(hasVolume ? recreateAwait(svc.scaling ? undefined : replicas) : {}) } } : {}),
+                              },
                               spec: {
                                   replicas,
                                   selector: { matchLabels: labels },
@@ -612,6 +709,23 @@ export const kubernetesDriver = defineDriver({
                     problems.push(`berth:kubernetes.registry: service ${name} is built from ${build.context}, so the stack needs a registry to reference its image from (e.g. "127.0.0.1:5000")`);
                 }
             }
+        }
+        if (!settings?.registry) {
+            for (const name of serviceNames) {
+                for (const [dep, cond] of Object.entries(field(name, "dependsOn") ?? {})) {
+                    if (cond !== "healthy") continue;
+                    problems.push(
+                        `app.services.${name}.dependsOn.${dep}: "healthy" on Kubernetes runs an init container of berth's checker image (a static busybox, so that ${name}'s image needs no shell), which berth builds and pushes to the stack's registry, and berth:kubernetes.registry is not set; set it (e.g. "127.0.0.1:5000"), or use "started"`,
+                    );
+                }
+            }
+        }
+        for (const name of serviceNames) {
+            (field(name, "bindMounts") ?? []).forEach((m, i) =>
+                problems.push(
+                    `app.services.${name}.bindMounts[${i}]: a bind mount of ${m.hostPath} cannot be honoured on Kubernetes: a pod runs on a node, which does not have this machine's folders; use a volume (volumes, and services.${name}.volumes) for data, or services.${name}.files for config files`,
+                ),
+            );
         }
         // Service names: each service's and each alias's, and <service>-published for a published one.
         const publishedNames = new Map(serviceNames.filter((n) => (field(n, "ports") ?? []).some((p) => p.publish !== undefined)).map((n) => [`${n}-published`, n]));

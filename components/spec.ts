@@ -3,6 +3,7 @@
  * TypeScript types are inferred from these zod schemas. Each field says whether
  * it is portable (same meaning on Docker and Kubernetes) or target-specific.
  */
+import * as path from "path";
 import { z } from "zod";
 import { SPLIT_RULES, splitWords } from "./shellwords";
 
@@ -68,19 +69,31 @@ export const imageRef = z
         'an image reference such as "postgres:16", "registry.example.com/team/app:1.2" or "app@sha256:<64 hex>"',
     );
 
-/** Portable. A health check: exactly one of http, tcp or command. */
+/**
+ * Portable. A health check: exactly one of http, tcp or command. None of them
+ * needs a shell or any tool in the image (components/checker.ts). Docker: an
+ * http or tcp check runs berth's checker (a static busybox from Debian's
+ * busybox-static, uploaded into the container at /.berth/busybox, or bind-mounted
+ * there read-only when the root filesystem is read-only) in exec form.
+ * Kubernetes: httpGet and tcpSocket probes, run by the kubelet.
+ */
 export const checkSchema = z
     .strictObject({
-        /** GET this path on this container port; healthy on a 2xx/3xx answer. */
+        /**
+         * GET this path on this container port; healthy on a 2xx/3xx answer. The
+         * path is sent as written (`'`, `%`, `$` included). Docker: busybox wget
+         * on http://127.0.0.1:<port><path>, which follows a redirect and is
+         * healthy when it ends in a 2xx. Kubernetes: an httpGet probe (200-399).
+         */
         http: z
             .strictObject({
                 path: z.string().regex(/^\/[^\s\x00-\x1f\x7f]*$/, 'a path starting with "/" with no spaces or control characters (encode them: %20)'),
                 port,
             })
             .optional(),
-        /** Healthy when this container port accepts a TCP connection. */
+        /** Healthy when this container port accepts a TCP connection (Docker: busybox nc to 127.0.0.1; Kubernetes: a tcpSocket probe). */
         tcp: z.strictObject({ port }).optional(),
-        /** Healthy when this command exits 0 inside the container. */
+        /** Healthy when this command exits 0 inside the container: the image's own command, run as written with no shell (Docker: CMD exec form; Kubernetes: an exec probe). */
         command: z.array(z.string()).min(1, "a command with at least one word").optional(),
         /** Seconds between checks. @default 10 */
         intervalSeconds: z.int().min(1).max(3600).default(10),
@@ -126,6 +139,91 @@ export const mountSchema = z.strictObject({
     /** @default false */
     readOnly: z.boolean().default(false),
 });
+
+/**
+ * The most a service's `files` may hold together: 1 MiB (1048576 bytes), a
+ * Kubernetes ConfigMap's limit (one ConfigMap holds a service's files). The
+ * same on Docker, so that a spec valid on one target is valid on the other.
+ */
+export const FILES_MAX_BYTES = 1024 * 1024;
+
+/** An absolute, normalized path in a container (no `.` or `..` step, no trailing `/`, not `/` itself). */
+const containerFilePath = z
+    .string()
+    .startsWith("/", "an absolute path")
+    .refine((p) => p.length > 1 && path.posix.normalize(p) === p && !p.endsWith("/"), {
+        message: 'an absolute file path with no "." or ".." step and no trailing "/", e.g. "/etc/nginx/nginx.conf"',
+        ...typedSoFar,
+    });
+
+/**
+ * Portable. A file placed in the container: from a file of the repository
+ * (`source`, relative to the program's folder, read at every deploy) or
+ * inline (`content`). A change of the content (or of the mode) replaces the
+ * containers (Docker) or rolls the pods (Kubernetes). Works with
+ * security.readOnlyRootFilesystem.
+ *
+ * Docker: uploaded into each container (docker.Container `uploads`) before it
+ * starts. With a read-only root filesystem, where the engine refuses uploads,
+ * it is written to berth's cache on this machine
+ * (`~/.cache/berth/files/<sha256 of mode and content>/<name>`) and
+ * bind-mounted read-only, so the engine must be local (berth:docker.host
+ * unset or unix://). Kubernetes: one ConfigMap per service,
+ * `<service>-files-<hash of paths, modes and contents>`, each file mounted
+ * alone with subPath (the rest of its folder stays the image's), read-only;
+ * a new content is a new ConfigMap, which changes the pod template, so the
+ * pods roll.
+ *
+ * An uploaded file is writable by the container (a copy: what it writes is
+ * lost when the container is replaced); a mounted one (Kubernetes, or Docker
+ * under a read-only root) is read-only.
+ *
+ * All of a service's files together hold at most 1 MiB (FILES_MAX_BYTES).
+ */
+export const fileSchema = z
+    .strictObject({
+        /** The absolute path of the file in the container. */
+        path: containerFilePath,
+        /** A file of the repository, relative to the program's folder (where `pulumi` runs); read at every deploy. */
+        source: z.string().min(1, "a file path relative to the program's folder").optional(),
+        /** The file's content, inline (UTF-8). */
+        content: z.string().optional(),
+        /** The file's permission bits, e.g. 0o644 or 0o755. @default 0o644 */
+        mode: z.int().min(0, "permission bits from 0o000 to 0o777").max(0o777, "permission bits from 0o000 to 0o777").default(0o644),
+    })
+    .refine((f) => (f.source === undefined) !== (f.content === undefined), { message: "give exactly one of source (a repository file) or content (inline)", ...typedSoFar });
+export type FileSpec = z.infer<typeof fileSchema>;
+
+/**
+ * Docker only. A folder or file of this machine mounted into the container
+ * (Compose's bind mount): `hostPath` is relative to the program's folder (or
+ * absolute) and must exist when the stack deploys (Docker would otherwise
+ * create an empty folder owned by root). Kubernetes refuses it: a pod runs
+ * on a node, which does not have the folder; use a volume for data, or
+ * `files` for config files.
+ */
+export const bindMountSchema = z.strictObject({
+    /** The folder or file on this machine: relative to the program's folder, or absolute. */
+    hostPath: z.string().min(1, "a folder or file path"),
+    /** The absolute path inside the container. */
+    path: z.string().startsWith("/", "an absolute path"),
+    /** @default false */
+    readOnly: z.boolean().default(false),
+    /**
+     * Mounting the Docker API socket (a `docker.sock`, or a folder that holds
+     * one such as /var/run) gives the container root on the host: refused on
+     * every target unless this is true. @default false
+     */
+    allowDockerSocket: z.boolean().default(false),
+});
+export type BindMountSpec = z.infer<typeof bindMountSchema>;
+
+/** Whether a host path is, or holds, the Docker API socket (/var/run/docker.sock, /run/docker.sock, any docker.sock). */
+export function isDockerSocketPath(hostPath: string): boolean {
+    const p = path.posix.normalize(hostPath.replace(/\\/g, "/")).replace(/\/+$/, "") || "/";
+    if (path.posix.basename(p) === "docker.sock") return true;
+    return ["/var/run/docker.sock", "/run/docker.sock"].some((sock) => p === "/" || sock.startsWith(`${p}/`));
+}
 
 /** Portable. A secret value from Pulumi secret config, given to the container. */
 export const secretSchema = z.strictObject({
@@ -305,7 +403,16 @@ export const serviceSchema = z
         health: z
             .strictObject({ readiness: checkSchema.optional(), liveness: checkSchema.optional(), startup: checkSchema.optional() })
             .default({}),
-        /** Portable. Start only after these services have started, or are healthy. @default {} */
+        /**
+         * Portable. Start only after these services have started, or are healthy.
+         * "healthy" needs the dependency's health.readiness and a TCP port.
+         * Docker: the dependent's containers are created once the dependency's
+         * are healthy (its healthcheck). Kubernetes: an init container of berth's
+         * checker image (not the dependent's: it needs no shell) waits at every
+         * start until a TCP connection to the dependency's Service opens, on the
+         * readiness check's port (else its first TCP port); the image is pushed to
+         * berth:kubernetes.registry, which "healthy" therefore needs. @default {}
+         */
         dependsOn: z.record(dnsName, z.enum(["started", "healthy"])).default({}),
         /** Portable. Replicas when no scaling rule is given. @default 1 */
         replicas: z.int().min(0, "0 or more").max(100, "at most 100").default(1),
@@ -368,6 +475,10 @@ export const serviceSchema = z
         aliases: z.array(dnsName).default([]),
         /** Portable. */
         volumes: z.array(mountSchema).default([]),
+        /** Portable. Files placed in the container (see fileSchema). @default [] */
+        files: z.array(fileSchema).default([]),
+        /** Docker only. Folders or files of this machine mounted into the container (see bindMountSchema); refused on Kubernetes. @default [] */
+        bindMounts: z.array(bindMountSchema).default([]),
         /** Portable security settings; the defaults are the safe ones. */
         security: z
             .strictObject({
@@ -537,6 +648,9 @@ export const appSchema = z
                         } else if (health && ports && ports.length === 0) {
                             // Kubernetes waits on the dependency's Service, which routes only to ready pods.
                             ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs services.${dep}.ports (a dependent waits until it answers there); declare one, or use "started"` });
+                        } else if (health && ports && !ports.some((p) => p.protocol === "tcp")) {
+                            // The wait is a TCP connection: a UDP port never answers one.
+                            ctx.addIssue({ code: "custom", path: ["services", name, "dependsOn", dep], message: `"healthy" needs a TCP port in services.${dep}.ports (a dependent waits until a TCP connection opens there; ${dep} declares UDP only); declare one, or use "started"` });
                         }
                     }
                 }
@@ -558,6 +672,39 @@ export const appSchema = z
                         ctx.addIssue({ code: "custom", path: ["services", name, "health", kind], message: `checks port ${port}, which is not in services.${name}.ports` });
                     }
                 }
+                // A file is placed at a path nothing else mounts: not twice, not at or
+                // under a volume, a bind mount or a file secret (which would hide it, or
+                // receive it: an upload into a volume would write into its data).
+                const mounts: { at: string; what: string }[] = [
+                    ...(field(name, "volumes") ?? []).map((m, i) => ({ at: m.path, what: `services.${name}.volumes[${i}] (volume ${m.volume})` })),
+                    ...(field(name, "bindMounts") ?? []).map((m, i) => ({ at: m.path, what: `services.${name}.bindMounts[${i}]` })),
+                    ...Object.entries(field(name, "secrets") ?? {})
+                        .filter(([, sec]) => sec.as === "file")
+                        .map(([sname, sec]) => ({ at: sec.path ?? `/run/secrets/${sname}`, what: `services.${name}.secrets.${sname}` })),
+                ];
+                const filePaths = new Map<string, number>();
+                (field(name, "files") ?? []).forEach((f, i) => {
+                    const first = filePaths.get(f.path);
+                    if (first !== undefined) ctx.addIssue({ code: "custom", path: ["services", name, "files", i, "path"], message: `${f.path} is already placed by services.${name}.files[${first}]: one file per path` });
+                    else filePaths.set(f.path, i);
+                    const under = mounts.find((m) => f.path === m.at || f.path.startsWith(`${m.at.replace(/\/+$/, "")}/`));
+                    if (under) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["services", name, "files", i, "path"],
+                            message: `${f.path} is ${f.path === under.at ? "the path" : "under the path"} ${under.at} of ${under.what}: the mount would hide the file (a volume would receive it into its data); place it elsewhere`,
+                        });
+                    }
+                });
+                (field(name, "bindMounts") ?? []).forEach((m, i) => {
+                    if (isDockerSocketPath(m.hostPath) && !m.allowDockerSocket) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["services", name, "bindMounts", i, "hostPath"],
+                            message: `${m.hostPath} is or holds the Docker API socket, which gives the container root on the host: refused unless services.${name}.bindMounts[${i}].allowDockerSocket is true`,
+                        });
+                    }
+                });
                 const env = field(name, "env") ?? {};
                 for (const [sname, sec] of Object.entries(field(name, "secrets") ?? {})) {
                     if (sname in env) ctx.addIssue({ code: "custom", path: ["services", name, "secrets", sname], message: `"${sname}" is both in env and in secrets` });

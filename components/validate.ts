@@ -5,9 +5,11 @@
  * be accepted.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import { z } from "zod";
 import { DRIVERS, TargetKind, driverOf } from "./drivers";
-import { AppInput, AppSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
+import { fileBytes, sourcePath } from "./files";
+import { AppInput, AppSpec, FILES_MAX_BYTES, FileSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -135,6 +137,40 @@ function mergeSettings(fromStack: unknown, given: unknown): unknown {
     return isRecord(fromStack) && isRecord(given) ? { ...fromStack, ...given } : given;
 }
 
+/**
+ * A service's files as this machine has them: each source a readable file
+ * (relative to the program's folder), all of them together within
+ * FILES_MAX_BYTES (a ConfigMap's limit, on every target).
+ */
+export function fileProblems(service: string, files: readonly FileSpec[]): string[] {
+    const problems: string[] = [];
+    let total = 0;
+    files.forEach((f, i) => {
+        // Neither or both of source and content: the spec says so already.
+        if ((f.source === undefined) === (f.content === undefined)) return;
+        if (f.source !== undefined) {
+            const abs = sourcePath(f.source);
+            let stat: fs.Stats | undefined;
+            try {
+                stat = fs.statSync(abs);
+            } catch {
+                // reported below
+            }
+            if (!stat?.isFile()) {
+                problems.push(`app.services.${service}.files[${i}].source: ${stat ? "is not a file" : "no such file"}: ${abs} (a source is read relative to the program's folder, ${process.cwd()}); give a file of the repository, or the content inline (content)`);
+                return;
+            }
+        }
+        total += fileBytes(f).length;
+    });
+    if (total > FILES_MAX_BYTES) {
+        problems.push(
+            `app.services.${service}.files: ${total} bytes together, more than ${FILES_MAX_BYTES} (1 MiB, what one Kubernetes ConfigMap holds, the limit on every target); put large files into the image (COPY in its Dockerfile) or into a volume`,
+        );
+    }
+    return problems;
+}
+
 export function validate(
     stackName: string,
     appInput: AppInput,
@@ -203,6 +239,7 @@ export function validate(
         const serviceNames = Object.keys(rawServices).filter(isDnsName);
         const field = <K extends keyof typeof serviceSchema.shape>(name: string, key: K) => typedField(own(rawServices, name), key);
         problems.push(...driverOf(stack.target).refuse({ serviceNames, field, stack, settings: targetSettings as never }));
+        for (const name of serviceNames) problems.push(...fileProblems(name, field(name, "files") ?? []));
         for (const [name, o] of Object.entries(stack.services)) {
             if (!serviceNames.includes(name)) {
                 problems.push(`berth:services.${name}: unknown service (services: ${serviceNames.join(", ")})`);

@@ -17,10 +17,11 @@
  */
 import * as fs from "fs";
 import * as yaml from "js-yaml";
+import * as os from "os";
 import * as path from "path";
 // The spec's own modules, not the entry module: that one loads the Pulumi SDKs, which the importer does not need (seconds per run).
 import { splitWords } from "../components/shellwords";
-import { AppInput, BERTH_LABEL_PREFIX, ENV_NAME as SPEC_ENV_NAME, appSchema, isAnnotationKey, labelKey } from "../components/spec";
+import { AppInput, BERTH_LABEL_PREFIX, ENV_NAME as SPEC_ENV_NAME, appSchema, isAnnotationKey, isDockerSocketPath, labelKey } from "../components/spec";
 import { stackConfigSchema } from "../components/stack";
 import { InterpolationError, interpolate, parseDotenv } from "./interpolate";
 
@@ -117,7 +118,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     cgroup: unsupported("refused", notInSpec("the cgroup namespace mode; the engine's default is used")),
     cgroup_parent: unsupported("refused", notInSpec("a parent cgroup; the engine's default is used")),
     command: mapped("args (the image's cmd), a list of words or one string split as Compose splits it", (v, s) => mapCommand(v, s, "args")),
-    configs: unsupported("refused", notInSpec("config files; copy the file into the image (COPY in its Dockerfile), or keep it in a secret and mount it with secrets.<NAME>.as: \"file\""), emptyList),
+    configs: mapped("files: each config a file at its target (default /<name>), from the top-level config's file (read at every deploy) or content; mode kept, uid and gid not", mapConfigs),
     container_name: mapped("aliases: other services reach it by that name too, as Compose's DNS answers a container's name (berth names the containers and pods themselves)", mapContainerName),
     cpu_count: unsupported("approximated", notInSpec("cpu_count; give resources.cpu.limit instead")),
     cpu_percent: unsupported("approximated", notInSpec("cpu_percent; give resources.cpu.limit instead")),
@@ -200,7 +201,7 @@ export const SERVICE_KEYS: Record<string, KeyRule> = {
     user: mapped("security.user: a name or uid, optionally with a group (Kubernetes takes numeric ids only)", mapUser),
     userns_mode: unsupported("refused", notInSpec("the user namespace mode")),
     uts: unsupported("refused", notInSpec("the UTS namespace mode")),
-    volumes: mapped("volumes: named volumes (path, read_only); bind mounts and tmpfs are not taken", mapVolumes),
+    volumes: mapped("volumes: named volumes (path, read_only); a bind mount of a file becomes a file (files), of a folder a bind mount (bindMounts: Docker stacks only, Kubernetes stacks refuse it); tmpfs and the Docker socket are not taken", mapVolumes),
     volumes_from: unsupported("refused", notInSpec("mounting another service's volumes: declare a named volume and mount it in both services"), emptyList),
     working_dir: mapped("workingDir", (v, s) => {
         if (typeof v !== "string" || !v.startsWith("/")) return s.note(s.key, "refused", `an absolute path is needed (got ${JSON.stringify(v)})`);
@@ -216,7 +217,7 @@ export const TOP_LEVEL_KEYS: Record<string, { kind: Kind; what: string }> = {
     networks: { kind: "mapped", what: "networks: internal; driver, ipam, external and the rest are not taken" },
     volumes: { kind: "mapped", what: "volumes (berth's defaults: 1Gi on Kubernetes, retained on destroy); driver, external and the rest are not taken" },
     secrets: { kind: "mapped", what: "secrets of the services that use them: each a stack secret config key (the report prints the pulumi config set --secret command)" },
-    configs: { kind: "refused", what: notInSpec("configs; copy the file into the image, or keep it in a secret (as: file)") },
+    configs: { kind: "mapped", what: "configs of the services that use them: each a file in services.<name>.files (file: read from the repository at every deploy; content: inline; environment: the variable's value when imported); external ones are refused" },
     include: { kind: "refused", what: "included Compose files are not read: import each one and merge their services into one module, or copy them into this file" },
     models: { kind: "refused", what: notInSpec("AI models (Docker Model Runner)") },
 };
@@ -240,6 +241,8 @@ interface Ctx {
     volumes: Record<string, Record<string, unknown>>;
     networks: Record<string, Record<string, unknown>>;
     secrets: Map<string, SecretToSet>;
+    /** Top-level configs already reported (a config several services use is reported once). */
+    configsNoted: Set<string>;
     kubernetes: ImportResult["kubernetes"];
     /** Every berth service built so far, by berth name. */
     services: Record<string, ServiceOut>;
@@ -254,6 +257,8 @@ type ServiceOut = Record<string, unknown> & {
     resources?: { cpu?: { request?: string; limit?: string }; memory?: { request?: string; limit?: string } };
     secrets?: Record<string, { config: string; as: "file"; path?: string }>;
     volumes?: { volume: string; path: string; readOnly?: boolean }[];
+    files?: ({ path: string; mode?: number } & ({ source: string } | { content: string }))[];
+    bindMounts?: { hostPath: string; path: string; readOnly?: boolean }[];
     health?: { readiness?: Record<string, unknown> };
 };
 
@@ -395,6 +400,7 @@ export function importCompose(text: string, file: string, opts: ImportOptions = 
         volumes: {},
         networks: {},
         secrets: new Map(),
+        configsNoted: new Set(),
         kubernetes: { services: {}, commands: [] },
         services: {},
         healthyDeps: [],
@@ -432,6 +438,7 @@ function convert(ctx: Ctx): ImportResult {
     mapTopVolumes(ctx, topVolumes);
     mapTopNetworks(ctx, topNetworks);
     if (doc.secrets !== undefined) note("secrets", "mapped", TOP_LEVEL_KEYS.secrets.what);
+    if (doc.configs !== undefined) note("configs", "mapped", TOP_LEVEL_KEYS.configs.what);
 
     for (const [composeName, raw] of Object.entries(services)) {
         const name = ctx.serviceNames.get(composeName);
@@ -473,7 +480,7 @@ function convert(ctx: Ctx): ImportResult {
         }
         out.security = security;
         // The spec's own order (services/demo.ts reads so).
-        const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "security"];
+        const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
         ctx.services[name] = Object.fromEntries(order.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
     }
     resolveHealthyDeps(ctx);
@@ -1179,13 +1186,7 @@ function mapVolumes(v: unknown, s: ServiceCtx) {
                 if (item[k] !== undefined && !(k === type && type !== "volume")) s.note(`${p}.${k}`, "approximated", notInSpec(`mount ${k} options: left out`));
             }
         } else return s.note(p, "refused", `a mount is "source:target[:ro]" or a mapping (got ${JSON.stringify(item)})`);
-        if (type === "bind") {
-            return s.note(
-                p,
-                "refused",
-                `bind mount of ${source} at ${target}: berth mounts only named volumes, and a host path is not on a Kubernetes node; copy it into the image (COPY in the Dockerfile), keep a file secret in secrets (as: file), or use a named volume`,
-            );
-        }
+        if (type === "bind") return mapBind(s, p, source ?? "", target, readOnly);
         if (type !== "volume") return s.note(p, "refused", notInSpec(`a ${type} mount at ${target}: mount a named volume there instead`));
         if (!target.startsWith("/")) return s.note(p, "refused", `the mount path ${JSON.stringify(target)} is not absolute`);
         if (source === undefined || source === "") {
@@ -1199,6 +1200,95 @@ function mapVolumes(v: unknown, s: ServiceCtx) {
         if (!b) return s.note(p, "refused", `volume ${JSON.stringify(source)} is not declared in the top-level volumes (Compose refuses it too): declare it`);
         s.out.volumes ??= [];
         s.out.volumes.push({ volume: b, path: target, ...(readOnly ? { readOnly: true } : {}) });
+    });
+}
+
+/**
+ * A bind mount: of one file, a file (files: read from the repository at every
+ * deploy, on both targets); of a folder (or a path that does not exist yet), a
+ * bind mount (bindMounts), which Docker stacks take and Kubernetes stacks
+ * refuse. The Docker socket is never taken: the spec wants an explicit opt-in.
+ */
+function mapBind(s: ServiceCtx, p: string, source: string, target: string, readOnly: boolean) {
+    if (!target.startsWith("/")) return s.note(p, "refused", `the mount path ${JSON.stringify(target)} is not absolute`);
+    const abs = path.resolve(s.dir, source.replace(/^~(?=\/|$)/, os.homedir()));
+    if (isDockerSocketPath(abs)) {
+        return s.note(
+            p,
+            "refused",
+            `bind mount of ${source} at ${target}: the Docker API socket gives the container root on the host, so berth takes it only when the spec opts in: add { hostPath: ${JSON.stringify(abs)}, path: ${JSON.stringify(target)}, allowDockerSocket: true } to bindMounts in the module (Docker stacks only)`,
+        );
+    }
+    // Written relative to the program's folder, as berth reads it.
+    const rel = path.relative(s.programDir, abs).split(path.sep).join("/") || ".";
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (stat?.isFile()) {
+        s.out.files ??= [];
+        s.out.files.push({ path: target, source: rel, ...(stat.mode & 0o111 ? { mode: 0o755 } : {}) });
+        s.note(
+            p,
+            readOnly ? "mapped" : "approximated",
+            `bind mount of the file ${source}: files (source ${rel}), read at every deploy and placed in the container on both targets${readOnly ? "" : "; it is a copy, so what the container writes there does not reach the host (and on Kubernetes it is read-only)"}`,
+        );
+        return;
+    }
+    s.out.bindMounts ??= [];
+    s.out.bindMounts.push({ hostPath: rel, path: target, ...(readOnly ? { readOnly: true } : {}) });
+    s.note(
+        p,
+        "approximated",
+        `bind mount of the folder ${source}: bindMounts (hostPath ${rel}), which Docker stacks mount and Kubernetes stacks refuse (a node does not have this machine's folders: use a volume, or files for config files)${stat ? "" : `; ${abs} does not exist yet: create it before deploying (berth refuses a missing host path, where Compose would create an empty folder)`}`,
+    );
+}
+
+/** Compose's configs of a service, as files: short (`name`, at /name) or long (source, target, mode) syntax. */
+function mapConfigs(v: unknown, s: ServiceCtx) {
+    if (!Array.isArray(v)) return s.note(s.key, "refused", `a list of configs (got ${JSON.stringify(v)})`);
+    const top = isRecord(s.doc.configs) ? s.doc.configs : {};
+    v.forEach((item, i) => {
+        const p = `${s.key}[${i}]`;
+        const name = typeof item === "string" ? item : isRecord(item) ? String(item.source ?? "") : "";
+        if (!Object.hasOwn(top, name)) return s.note(p, "refused", `config ${JSON.stringify(name)} is not declared in the top-level configs (Compose refuses it too)`);
+        const def = top[name];
+        const at = join("configs", name);
+        let from: { source: string } | { content: string };
+        if (isRecord(def) && typeof def.file === "string") {
+            const abs = path.resolve(s.dir, def.file);
+            if (!fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) return s.note(at, "refused", `file ${def.file} is not a file next to the Compose file (${abs}): Compose refuses it too`);
+            from = { source: path.relative(s.programDir, abs).split(path.sep).join("/") };
+        } else if (isRecord(def) && typeof def.content === "string") {
+            from = { content: def.content };
+        } else if (isRecord(def) && typeof def.environment === "string") {
+            const value = s.env[def.environment];
+            if (value === undefined) return s.note(at, "refused", `the variable ${def.environment} is not set: set it and import again (the value is written into the module)`);
+            from = { content: value };
+            s.note(at, "approximated", `environment: the value of ${def.environment} when imported is written inline (content); Compose reads it at every up`);
+        } else if (isRecord(def) && def.external) {
+            return s.note(at, "refused", "external: the config lives outside the app; put its content into the repository and give it as file: (or content:)");
+        } else return s.note(at, "refused", "a config needs file, content or environment");
+        let target = `/${name}`;
+        let mode: number | undefined;
+        if (isRecord(item)) {
+            if (typeof item.target === "string" && item.target) target = item.target.startsWith("/") ? item.target : `/${item.target}`;
+            if (item.mode !== undefined) {
+                // YAML 1.1, as Compose reads it, takes 0440 as octal; so are its digits here.
+                const m = typeof item.mode === "string" ? parseInt(item.mode, 8) : typeof item.mode === "number" && /^[0-7]{1,4}$/.test(String(item.mode)) ? parseInt(String(item.mode), 8) : NaN;
+                if (Number.isInteger(m) && m >= 0 && m <= 0o777) mode = m;
+                else s.note(`${p}.mode`, "refused", `permission bits from 0 to 0777 (got ${JSON.stringify(item.mode)}): berth's default 0644 applies`);
+            }
+            for (const k of ["uid", "gid"]) if (item[k] !== undefined) s.note(`${p}.${k}`, "approximated", notInSpec(`the config file's ${k}: the file belongs to root (Docker) or to the pod's user (Kubernetes), readable by all`));
+        }
+        s.out.files ??= [];
+        if (s.out.files.some((f) => f.path === target)) return s.note(p, "refused", `a second file at ${target}: give it another target`);
+        s.out.files.push({ path: target, ...from, ...(mode !== undefined ? { mode } : {}) });
+        if (!s.configsNoted.has(name)) {
+            s.configsNoted.add(name);
+            s.note(at, "mapped", "source" in from ? `files[].source ${from.source}, read at every deploy` : "files[].content, inline");
+            for (const k of Object.keys(isRecord(def) ? def : {})) {
+                if (["file", "content", "environment", "external"].includes(k) || isExtension(k)) continue;
+                s.note(`${at}${step(k)}`, "approximated", notInSpec(`config ${k}: left out`));
+            }
+        }
     });
 }
 
@@ -1218,7 +1308,7 @@ function checkSharedVolumes(ctx: Ctx) {
     }
 }
 
-/** service_healthy needs the dependency's readiness check and a port (Kubernetes waits on its Service). */
+/** service_healthy needs the dependency's readiness check and a TCP port (Kubernetes waits on its Service with a TCP connection). */
 function resolveHealthyDeps(ctx: Ctx) {
     for (const d of ctx.healthyDeps) {
         const from = ctx.services[d.from];
@@ -1233,6 +1323,13 @@ function resolveHealthyDeps(ctx: Ctx) {
                 path: d.path,
                 kind: "approximated",
                 message: `service_healthy, but ${d.to} declares no port: berth waits until it has started (on Kubernetes a dependent waits for the dependency's Service; add expose: [<port>] to ${d.to})`,
+            });
+        } else if (!to.ports.some((p) => (p.protocol ?? "tcp") === "tcp")) {
+            from.dependsOn[d.to] = "started";
+            ctx.findings.push({
+                path: d.path,
+                kind: "approximated",
+                message: `service_healthy, but ${d.to} declares UDP ports only: berth waits until it has started (a dependent waits until a TCP connection to ${d.to} opens; add a TCP port to ${d.to})`,
             });
         }
     }
@@ -1306,7 +1403,7 @@ export function toTs(v: unknown, indent = ""): string {
             isRecord(x) && Object.values(x).every((y) => typeof y !== "object" || y === null)
                 ? `{ ${Object.entries(x)
                       .filter(([, y]) => y !== undefined)
-                      .map(([k, y]) => `${IDENT.test(k) ? k : JSON.stringify(k)}: ${JSON.stringify(y)}`)
+                      .map(([k, y]) => `${IDENT.test(k) ? k : JSON.stringify(k)}: ${k === "mode" && typeof y === "number" ? `0o${y.toString(8)}` : JSON.stringify(y)}`)
                       .join(", ")} }`
                 : undefined;
         const items = v.map(inline);
@@ -1316,7 +1413,9 @@ export function toTs(v: unknown, indent = ""): string {
     if (isRecord(v)) {
         const keys = Object.keys(v).filter((k) => v[k] !== undefined);
         if (keys.length === 0) return "{}";
-        return `{\n${keys.map((k) => `${inner}${IDENT.test(k) ? k : JSON.stringify(k)}: ${toTs(v[k], inner)},`).join("\n")}\n${indent}}`;
+        // A file's mode reads as permission bits (0o644), as the spec's TSDoc writes them.
+        const value = (k: string) => (k === "mode" && typeof v[k] === "number" ? `0o${(v[k] as number).toString(8)}` : toTs(v[k], inner));
+        return `{\n${keys.map((k) => `${inner}${IDENT.test(k) ? k : JSON.stringify(k)}: ${value(k)},`).join("\n")}\n${indent}}`;
     }
     return JSON.stringify(v);
 }

@@ -1,19 +1,40 @@
-// The checks berth generates, run for real. The Docker target's health
-// checks: each check's
-// command, exactly as berth puts it in a container's healthcheck, runs in a
-// container of the base image on the local Docker engine (host network)
-// against a server on 127.0.0.1 that answers 2xx, 3xx, 4xx and 5xx, or is not
-// there. Healthy must mean what the spec says: a 2xx or 3xx answer (HTTP), an
-// open port (TCP).
+// The checks berth generates, run for real, in images with no shell at all.
+// The Docker target's health checks: each check's command, exactly as berth
+// puts it in a container's healthcheck, runs in a `FROM scratch` image that
+// holds nothing but the checker where berth places it (/.berth/busybox, from
+// Debian's busybox-static), on the local Docker engine (host network), against
+// a server on 127.0.0.1 that answers 2xx, 3xx, 4xx and 5xx, or is not there.
+// Healthy must mean what the spec says: a 2xx answer, or a redirect to one
+// (HTTP), an open port (TCP). The Kubernetes target's dependency wait runs in
+// berth's checker image (components/checker), built here as a cluster gets it.
+import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
 import { spawn } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHECKER, CHECKER_CONTEXT, checkerBinary } from "../../components/checker";
 import { healthcheck } from "../../components/docker";
-import { waitForCommand } from "../../components/kubernetes";
-import { requireTool, run } from "./engine";
+import { waitContainer } from "../../components/kubernetes";
+import { ResolvedService } from "../../components/target";
+import { RUN_ID, requireTool, run } from "./engine";
 
-const IMAGE = "berth/debian:bookworm"; // what npm run setup makes; every demo image builds on it
+/** A FROM scratch image with only the checker at CHECKER: no shell, no libraries. */
+const IMAGE = `berth-e2e-scratch-checker:${RUN_ID}`;
+/** berth's checker image, as Kubernetes runs it for a dependency wait. */
+const WAIT_IMAGE = `berth-e2e-checker:${RUN_ID}`;
+
+function buildImages(): void {
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), "berth-scratch-checker-"));
+    try {
+        fs.copyFileSync(checkerBinary(), path.join(ctx, "busybox"));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM scratch\nCOPY busybox ${CHECKER}\n`);
+        run("docker", ["build", "--quiet", "--tag", IMAGE, ctx]);
+    } finally {
+        fs.rmSync(ctx, { recursive: true, force: true });
+    }
+}
 const seen: string[] = [];
 let server: http.Server;
 let port = 0;
@@ -51,7 +72,8 @@ const tcp = (p: number) => runCheck({ tcp: { port: p }, intervalSeconds: 2, time
 describe("the Docker target's generated health checks, run in a container", () => {
     beforeAll(async () => {
         requireTool("a Docker engine", () => run("docker", ["info"]), "npm run setup starts one");
-        requireTool(`the base image ${IMAGE}`, () => run("docker", ["image", "inspect", IMAGE]), "npm run setup builds it");
+        requireTool("berth's checker binary (Debian's busybox-static)", () => fs.accessSync(checkerBinary()), "npm run setup installs it");
+        buildImages();
         server = http.createServer((req, res) => {
             seen.push(req.url!);
             const status = Number(/^\/status\/(\d{3})/.exec(req.url!)?.[1] ?? 200);
@@ -62,13 +84,16 @@ describe("the Docker target's generated health checks, run in a container", () =
         port = (server.address() as AddressInfo).port;
         closedPort = await unusedPort();
     });
-    afterAll(() => new Promise((r) => server?.close(r)));
+    afterAll(async () => {
+        await new Promise((r) => server?.close(r));
+        run("docker", ["image", "rm", IMAGE]);
+    });
 
     it.each([200, 204, 302])("HTTP: healthy on %i", async (status) => expect(await http_(`/status/${status}`)).toBe(0));
     it.each([404, 500, 503])("HTTP: unhealthy on %i", async (status) => expect(await http_(`/status/${status}`)).not.toBe(0));
     it("HTTP: unhealthy when nothing listens", async () => expect(await http_("/status/200", closedPort)).not.toBe(0));
-    it("HTTP: sends a path with quotes and % as it is", async () => {
-        const path = `/status/200/it's/"100%"/%s/$(id)`;
+    it("HTTP: sends a path with quotes, %, $ and an encoded space as it is", async () => {
+        const path = `/status/200/it's/"100%"/%s/%25/$(id)/$HOME/a%20b`;
         expect(await http_(path)).toBe(0);
         expect(seen).toContain(path);
     });
@@ -90,7 +115,9 @@ function runWaitFor(p: number, limitMs: number): Promise<{ finished: boolean; co
     const started = Date.now();
     const name = `berth-waitfor-${process.pid}-${p}`;
     return new Promise((resolve, reject) => {
-        const c = spawn("docker", ["run", "--rm", "--name", name, "--network", "host", IMAGE, ...waitForCommand("127.0.0.1", p)], { stdio: "ignore" });
+        const wait = waitContainer({ name: "127.0.0.1", ports: [{ port: p, protocol: "tcp" }], health: {} } as unknown as ResolvedService, WAIT_IMAGE);
+        const argv = wait.command as string[];
+        const c = spawn("docker", ["run", "--rm", "--name", name, "--network", "host", "--read-only", "--user", "65534:65534", "--cap-drop", "ALL", "--entrypoint", argv[0], WAIT_IMAGE, ...argv.slice(1)], { stdio: "ignore" });
         let timedOut = false;
         const timer = setTimeout(() => {
             timedOut = true;
@@ -104,12 +131,14 @@ function runWaitFor(p: number, limitMs: number): Promise<{ finished: boolean; co
     });
 }
 
-describe("the Kubernetes target's wait-for init command, run in a container", () => {
+describe("the Kubernetes target's wait-for init container, run from berth's checker image as the pod runs it", () => {
     let freePort = 0;
     beforeAll(async () => {
-        requireTool(`the base image ${IMAGE}`, () => run("docker", ["image", "inspect", IMAGE]), "npm run setup builds it");
+        requireTool("the base image berth/debian:bookworm", () => run("docker", ["image", "inspect", "berth/debian:bookworm"]), "npm run setup builds it");
+        run("docker", ["build", "--quiet", "--tag", WAIT_IMAGE, CHECKER_CONTEXT]);
         freePort = await unusedPort();
-    });
+    }, 300_000);
+    afterAll(() => void run("docker", ["image", "rm", WAIT_IMAGE]));
 
     it("returns at once when the dependency answers", async () => {
         const close = listenLater(freePort, 0);

@@ -33,7 +33,8 @@ interface Live {
     reach: string[];
 }
 
-const kindOf = (test: string) => (test.includes("GET ") ? "http" : test.includes("/dev/tcp/") ? "tcp" : "command");
+// An http or tcp check runs berth's checker (components/checker.ts): its wget or its nc.
+const kindOf = (test: string) => (test.startsWith("CMD /.berth/busybox wget ") ? "http" : test.startsWith("CMD /.berth/busybox nc ") ? "tcp" : "command");
 const pairs = (svcs: string[]) => svcs.flatMap((a) => svcs.filter((b) => b !== a).map((b) => [a, b] as const));
 
 function dockerLive(): Live {

@@ -277,7 +277,13 @@ describe("kubernetes target on a real node: the staging stack's pods run", () =>
         const second = readyPods("db")[0].metadata.name;
         await s.stack.setConfig("berth:services", { value: JSON.stringify({ db: { env: { E2E_ROLLOUT: RUN_ID } } }) });
         await s.stack.up({ onOutput: progress("run rollout") });
-        await until("the rolled-out db pod ready", () => readyPods("db").some((p) => p.metadata.name !== second), 120_000);
+        // When up returns, db's rollout is over: one pod, the new one, ready, and
+        // nothing of the old one left (db has a volume: a Recreate rollout, which
+        // the provider's own await left at "scaled to 0").
+        const dbPods = cluster.items("pods", NS).filter((p) => p.metadata.labels["app.kubernetes.io/name"] === "db");
+        expect(dbPods.map((p) => ({ replaced: p.metadata.name !== second, ready: ready(p), terminating: p.metadata.deletionTimestamp !== undefined }))).toEqual([
+            { replaced: true, ready: true, terminating: false },
+        ]);
         expect(sql("SELECT v FROM e2e_marker")).toBe(marker);
         const visits = Number(sql("SELECT count(*) FROM visits"));
 

@@ -9,6 +9,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { demoApp, scaleApp } from "../../bench/apps";
 import { constructBench, constructTable } from "../../bench/construct";
+import { owner, profileBench, profileTable } from "../../bench/profile";
 import { renderProgram } from "../../bench/mocks";
 import { demoDocker, scaleDocker, scaleKubernetes } from "../../bench/programs/handwritten/app";
 import { touchedNames } from "../../bench/docker";
@@ -78,7 +79,10 @@ describe("the Compose file runs the containers berth renders", async () => {
             expect(String(s.cpus)).toBe(c.cpus);
             expect([s.mem_limit, s.memswap_limit, s.mem_reservation]).toEqual([`${c.memory}m`, `${c.memorySwap}m`, `${c.memoryReservation}m`]);
             expect(s.networks).toEqual(c.networksAdvanced.map((n: any) => n.name.replace("berth-bench-t-", "")));
-            expect(s.volumes ?? []).toEqual(c.volumes.map((v: any) => `${v.volumeName.replace("berth-bench-t-", "")}:${v.containerPath}`));
+            // berth uploads its checker where the check needs it; Compose bind-mounts the same binary there.
+            const checker = "/bin/busybox:/.berth/busybox:ro";
+            expect((s.volumes ?? []).includes(checker)).toBe((c.uploads ?? []).some((u: any) => u.file === "/.berth/busybox" && u.source === "/bin/busybox"));
+            expect((s.volumes ?? []).filter((v: string) => v !== checker)).toEqual(c.volumes.map((v: any) => `${v.volumeName.replace("berth-bench-t-", "")}:${v.containerPath}`));
             const env = Object.entries(s.environment ?? {}).map(([k, v]) => `${k}=${String(v).replace("${BENCH_PW}", "pw")}`);
             expect(env).toEqual(Array.isArray(c.envs) ? c.envs : c.envs.value);
             expect([s.restart, s.security_opt, s.cap_drop]).toEqual([c.restart, c.securityOpts, c.capabilities.drops]);
@@ -90,6 +94,8 @@ describe("the Compose file runs the containers berth renders", async () => {
         const s = compose.services.lb;
         expect(s.healthcheck.test.map((x: string) => x.replace(/\$\$/g, "$").replace("${BENCH_PORT}", "38080"))).toEqual(lb.healthcheck.tests);
         expect(s.depends_on).toEqual({ web: { condition: "service_healthy" } });
+        expect(s.volumes).toContain("/bin/busybox:/.berth/busybox:ro");
+        expect(lb.uploads.map((u: any) => u.file)).toContain("/.berth/busybox");
         expect(s.ports).toEqual(["127.0.0.1:${BENCH_PORT}:${BENCH_PORT}"]);
         expect(compose.networks.backend.internal).toBe(true);
     });
@@ -106,6 +112,22 @@ describe("npm run bench at its smallest size", () => {
         }
         const table = constructTable(rows, 1);
         expect(table.split("\n").filter((l) => l.startsWith("| docker") || l.startsWith("| kubernetes"))).toHaveLength(6);
+    }, 120_000);
+
+    it("profile: every sample's self time is charged to one owner, berth's own code by its path", async () => {
+        const rows = await profileBench(1);
+        expect(rows.map((r) => `${r.target} ${r.side}`)).toEqual(["docker berth", "docker hand-written", "kubernetes berth", "kubernetes hand-written"]);
+        for (const r of rows) {
+            expect(r.totalMs).toBeGreaterThan(0);
+            expect(r.owners.reduce((a, o) => a + o.ms, 0)).toBeCloseTo(r.totalMs, 3);
+        }
+        expect(owner(`file://${path.join(REPO, "components/kubernetes.ts")}`, "deploy")).toBe("berth (components/)");
+        expect(owner(path.join(REPO, "node_modules/zod/v4/core/schemas.js"), "parse")).toBe("zod (berth's spec)");
+        expect(owner(path.join(REPO, "node_modules/@pulumi/pulumi/runtime/debuggable.js"), "debuggablePromise")).toBe("Pulumi SDK (@pulumi/pulumi)");
+        expect(owner(path.join(REPO, "node_modules/@cspotcode/source-map-support/source-map-support.js"), "wrapCallSite")).toMatch(/^source maps/);
+        expect(owner("", "(garbage collector)")).toBe("garbage collector");
+        const table = profileTable(rows);
+        expect(table).toContain("| **berth's own code (components/ and zod), per service** |");
     }, 120_000);
 
     it("the update's touched resources are read from the engine's progress lines", () => {

@@ -11,15 +11,16 @@ import { SEED, hostile, hostilePath, validSpec } from "./generators";
 import { Rendered, render } from "./harness";
 
 const docker = { target: "docker" };
-const kubernetes = { target: "kubernetes", kubernetes: { namespace: "berth-prop" } };
+// A registry: a "healthy" dependency's wait runs berth's checker image, pushed there.
+const kubernetes = { target: "kubernetes", kubernetes: { namespace: "berth-prop", registry: "127.0.0.1:5000" } };
 /** Valid specs rendered on both targets: about 0.3 s (1 service) to 0.7 s (3 services) each under mocks, so this test takes about 130 s alone on 2 cores (more under load). */
 const VALID_RUNS = 200;
 
-/** The Docker healthcheck's test that carries the check's own strings: the command, or the http path as the script's last argument. */
+/** The Docker healthcheck's test that carries the check's own strings: the command, or the checker's argv with the http path verbatim at the end of its URL. */
 function dockerCheckCarries(tests: string[], c: Check) {
     if (c.command) expect(tests).toEqual(["CMD", ...c.command]);
-    else if (c.http) expect(tests[tests.length - 1]).toBe(c.http.path);
-    else expect(tests[tests.length - 1]).toBe(String(c.tcp!.port));
+    else if (c.http) expect(tests[tests.length - 1]).toBe(`http://127.0.0.1:${c.http.port}${c.http.path}`);
+    else expect(tests).toEqual(["CMD", "/.berth/busybox", "nc", "-w", String(c.timeoutSeconds ?? 5), "127.0.0.1", String(c.tcp!.port), "-e", "/.berth/busybox", "true"]);
 }
 
 function probeCarries(probe: any, c: Check | undefined) {
@@ -101,7 +102,7 @@ describe("generated valid specs", () => {
                 const d = (await render(spec, docker)).byName("demo-api-0").inputs;
                 expect(d.envs).toEqual([`HOSTILE=${value}`]);
                 expect(d.entrypoints).toEqual(command);
-                expect(d.healthcheck.tests[d.healthcheck.tests.length - 1]).toBe(path);
+                expect(d.healthcheck.tests[d.healthcheck.tests.length - 1]).toBe(`http://127.0.0.1:8080${path}`);
                 const c = (await render(spec, kubernetes)).byName("demo-api-deployment").inputs.spec.template.spec.containers[0];
                 expect(c.env).toEqual([{ name: "HOSTILE", value }]);
                 expect(c.command).toEqual(command);

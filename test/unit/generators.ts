@@ -125,14 +125,15 @@ function service(earlier: { name: string; readiness: boolean; ports: boolean }[]
                 health: s.health,
                 restart: s.restart,
                 networks: s.internalNet ? ["default", "back"] : undefined,
-                // "healthy" only where the dependency has a readiness check and a port.
+                // "healthy" only where the dependency has a readiness check and a TCP port.
                 dependsOn: Object.fromEntries(s.deps.map((d) => [d.name, s.healthy && d.readiness && d.ports ? "healthy" : "started"])),
                 volumes: s.withVolume ? [{ volume: volumeName, path: "/data" }] : undefined,
                 security: s.runAsUser !== undefined ? { runAsUser: s.runAsUser } : undefined,
             });
             // A volume that more than one replica may mount is per replica, or shared ReadWriteMany.
             const volume = s.withVolume ? clean({ size: "1Gi", perReplica: s.perReplica || undefined, access: !s.perReplica && most > 1 ? "ReadWriteMany" : undefined }) : undefined;
-            return { svc, volume, readiness: s.health.readiness !== undefined, ports: s.ports.length > 0 };
+            // A dependent waits on a TCP connection: "healthy" needs a TCP port.
+            return { svc, volume, readiness: s.health.readiness !== undefined, ports: s.ports.some((p) => p.protocol === "tcp") };
         });
 }
 

@@ -47,7 +47,7 @@ const EXAMPLES: Record<string, { value: unknown; spec?: Record<string, unknown> 
     cgroup: { value: "host" },
     cgroup_parent: { value: "m-executor-abcd" },
     command: { value: "nginx -g 'daemon off;'", spec: { args: "nginx -g 'daemon off;'" } },
-    configs: { value: ["my_config"] },
+    configs: { value: ["my_config"], spec: { files: [{ path: "/my_config", content: "x" }] } },
     container_name: { value: "my-web", spec: { aliases: ["my-web"] } },
     cpu_count: { value: 2 },
     cpu_percent: { value: 50 },
@@ -144,6 +144,7 @@ function importWith(key: string, value: unknown) {
         networks: { front: {} },
         volumes: { data: {} },
         secrets: { pw: { file: "pw.txt" } },
+        configs: { my_config: { content: "x" } },
     };
     return importCompose(JSON.stringify(doc), FILE, { env: {}, programDir: tmp });
 }
@@ -197,7 +198,7 @@ describe("the importer's table covers the Compose specification", () => {
         ["name", "shop", "approximated"],
         ["include", ["other.yaml"], "refused"],
         ["models", { llm: { model: "ai/smollm2" } }, "refused"],
-        ["configs", { c: { file: "pw.txt" } }, "refused"],
+        ["configs", { c: { file: "pw.txt" } }, "mapped"],
         ["x-common", { a: 1 }, "ignored"],
     ])("top-level %s is %s", (key, value, kind) => {
         const r = importCompose(JSON.stringify({ services: { app: { image: "nginx" } }, [key]: value }), FILE, { env: {} });

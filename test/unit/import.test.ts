@@ -21,7 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AppInput } from "../../components";
-import { validate } from "../../components/validate";
+import { BerthInputError, validate } from "../../components/validate";
 import { ComposeImportError, Finding, ImportResult, REPO_ROOT, configKey, durationSeconds, entryImport, importComposeFile, memoryQuantity, renderModule, renderReport } from "../../import/compose";
 import { interpolate, parseDotenv } from "../../import/interpolate";
 import { render } from "./harness";
@@ -40,21 +40,21 @@ const secretValues = (r: ImportResult) => Object.fromEntries(r.secrets.map((s) =
 
 /** What each app's report must say it could not carry over as Compose has it (key path -> kind). */
 const EXPECTED: Record<string, [string, "approximated" | "refused"][]> = {
-    "apache-php": [["services.web.volumes[0]", "refused"]],
+    "apache-php": [["services.web.volumes[0]", "approximated"]],
     django: [],
-    "flask-redis": [["services.web.stop_signal", "approximated"], ["services.web.volumes[0]", "refused"]],
+    "flask-redis": [["services.web.stop_signal", "approximated"], ["services.web.volumes[0]", "approximated"]],
     "gitea-postgres": [["volumes.db_data", "approximated"], ["volumes.git_data", "approximated"], ["services.gitea.environment.DB_PASSWD", "approximated"]],
     "nextcloud-redis-mariadb": [["volumes.db_data", "approximated"], ["services.db.environment.MYSQL_ROOT_PASSWORD", "approximated"]],
-    "nginx-flask-mongo": [["services.web.volumes[0]", "refused"], ["services.backend.volumes[0]", "refused"], ["services.backend.stop_signal", "approximated"]],
-    "nginx-golang-mysql": [["services.proxy.volumes[0]", "refused"]],
+    "nginx-flask-mongo": [["services.web.volumes[0]", "approximated"], ["services.backend.volumes[0]", "approximated"], ["services.backend.stop_signal", "approximated"]],
+    "nginx-golang-mysql": [],
     "nginx-nodejs-redis": [["services.web1.hostname", "approximated"], ["services.web2.hostname", "approximated"], ["services.web1.restart", "approximated"]],
-    "nginx-wsgi-flask": [["services.nginx-proxy.volumes[0]", "refused"]],
+    "nginx-wsgi-flask": [["services.nginx-proxy.volumes[0]", "approximated"]],
     portainer: [["services.portainer.volumes[0]", "refused"], ["volumes.portainer_data", "approximated"]],
     "postgresql-pgadmin": [],
-    "react-express-mysql": [["services.backend.volumes[0]", "refused"], ["services.frontend.volumes[1]", "approximated"]],
-    "react-rust-postgres": [["name", "approximated"], ["services.frontend.volumes[0]", "refused"], ["services.backend.volumes[0]", "refused"]],
+    "react-express-mysql": [["services.backend.volumes[0]", "approximated"], ["services.frontend.volumes[1]", "approximated"]],
+    "react-rust-postgres": [["name", "approximated"], ["services.frontend.volumes[0]", "approximated"], ["services.backend.volumes[0]", "approximated"]],
     "spring-postgres": [["services.backend.restart", "approximated"]],
-    "wasmedge-kafka-mysql": [["services.etl.runtime", "refused"], ["services.etl.platform", "approximated"], ["services.etl.image", "approximated"], ["services.redpanda.volumes[0]", "refused"]],
+    "wasmedge-kafka-mysql": [["services.etl.runtime", "refused"], ["services.etl.platform", "approximated"], ["services.etl.image", "approximated"], ["services.redpanda.volumes[0]", "approximated"]],
 };
 
 const imported = new Map(APPS.map((a) => [a, importComposeFile(composeFile(a), { env: {} })]));
@@ -69,7 +69,17 @@ describe("the fifteen sample apps", () => {
         const secrets = Object.fromEntries(r.secrets.map((s) => [s.config, "x"]));
         const isSecret = () => true;
         expect(() => validate("dev", r.spec, { ...dockerCfg, ...secrets }, isSecret)).not.toThrow();
-        expect(() => validate("staging", r.spec, { ...k8sCfg(r), ...secrets }, isSecret)).not.toThrow();
+        // A Kubernetes stack refuses exactly the folders' bind mounts (the report said so), and nothing else.
+        const binds = Object.entries(r.spec.services).flatMap(([name, s]) => (s.bindMounts ?? []).map((_, i) => `app.services.${name}.bindMounts[${i}]`));
+        let problems: string[] = [];
+        try {
+            validate("staging", r.spec, { ...k8sCfg(r), ...secrets }, isSecret);
+        } catch (e) {
+            problems = (e as BerthInputError).problems;
+        }
+        expect(problems.map((p) => p.split(": ")[0])).toEqual(binds);
+        for (const p of problems) expect(p).toMatch(/: a bind mount of .* cannot be honoured on Kubernetes: .*; use a volume .* or services\.[\w-]+\.files for config files$/);
+        for (const b of binds) expect(r.findings.find((f) => f.path.startsWith(b.replace(/^app\./, "").replace(/bindMounts\[\d+\]$/, "volumes")) && /Kubernetes stacks refuse/.test(f.message)), b).toBeDefined();
         expect(r.findings.filter((f) => f.message.includes("importer bug"))).toEqual([]);
     });
 
@@ -90,7 +100,8 @@ describe("the fifteen sample apps", () => {
             expect(c.inputs.envs ?? [], name).toEqual(expect.arrayContaining(Object.entries(svc.env ?? {}).map(([k, v]) => `${k}=${v}`)));
             if (svc.image) expect(c.inputs.image, name).toContain("sha256:"); // the pulled image, by id
         }
-        const k = await render(r.spec, k8sCfg(r), { secrets: secretValues(r) });
+        // Without the folders' bind mounts, which a Kubernetes stack refuses (the report says so; the test above checks it).
+        const k = await render({ ...r.spec, services: Object.fromEntries(services.map(([n, s]) => [n, { ...s, bindMounts: undefined }])) }, k8sCfg(r), { secrets: secretValues(r) });
         for (const [name, svc] of services) {
             const w = k.resources.find((x) => x.name === `demo-${name}-deployment` || x.name === `demo-${name}-statefulset`);
             expect(w, name).toBeDefined();
@@ -111,6 +122,9 @@ describe("the fifteen sample apps", () => {
             health: { readiness: { command: ["sh", "-c", 'mysqladmin ping -h 127.0.0.1 --password="$(cat /run/secrets/db-password)" --silent'], intervalSeconds: 3, timeoutSeconds: 30, retries: 5, startPeriodSeconds: 30 } },
         });
         expect(r.spec.services.backend.dependsOn).toEqual({ db: "healthy" });
+        // ./proxy/nginx.conf:/etc/nginx/conf.d/default.conf:ro is a file, read from the repository at every deploy (executable on the host, so it stays so).
+        expect(r.spec.services.proxy.files).toEqual([{ path: "/etc/nginx/conf.d/default.conf", source: "../shared/compose-samples/nginx-golang-mysql/proxy/nginx.conf", mode: 0o755 }]);
+        expect(r.findings.find((f) => f.path === "services.proxy.volumes[0]")!.kind).toBe("mapped");
         expect(r.secrets).toEqual([
             {
                 config: "dbPassword",
@@ -185,12 +199,28 @@ function imp(text: string, opts: { env?: Record<string, string>; files?: Record<
         fs.writeFileSync(path.join(dir, f), c);
     }
     fs.writeFileSync(path.join(dir, "compose.yaml"), text);
-    return importComposeFile(path.join(dir, "compose.yaml"), { env: opts.env ?? {}, programDir: dir });
+    const r = importComposeFile(path.join(dir, "compose.yaml"), { env: opts.env ?? {}, programDir: dir });
+    dirs.set(r, n - 1);
+    return r;
 }
 /** One service `app` with these lines (YAML, indented under it). */
 const one = (lines: string, more = "", opts: Parameters<typeof imp>[1] = {}) => imp(`services:\n  app:\n${lines.replace(/^/gm, "    ")}\n${more}`, opts);
 const svc = (r: ImportResult) => r.spec.services.app as Record<string, any>;
 const finding = (r: ImportResult, p: string): Finding | undefined => r.findings.find((f) => f.path === p && f.kind !== "mapped");
+/** The folder an import read its Compose file from, and wrote its paths relative to (imp's programDir). */
+const programDir = (r: ImportResult) => path.join(tmp, String(dirs.get(r)));
+const dirs = new WeakMap<ImportResult, number>();
+/** valid, run from the import's program folder (where its file sources and host paths are read from). */
+function validIn(r: ImportResult, target: "docker" | "kubernetes" = "docker") {
+    const cwd = process.cwd();
+    process.chdir(programDir(r));
+    try {
+        const cfg = target === "docker" ? { target } : { target, kubernetes: { namespace: "t" } };
+        return validate("t", r.spec, { ...cfg, ...Object.fromEntries(r.secrets.map((s) => [s.config, "x"])) }, () => true);
+    } finally {
+        process.chdir(cwd);
+    }
+}
 const valid = (r: ImportResult) => expect(validate("t", r.spec, { target: "docker", ...Object.fromEntries(r.secrets.map((s) => [s.config, "x"])) }, () => true)).toBeDefined();
 
 describe("ports and expose", () => {
@@ -297,6 +327,13 @@ describe("depends_on, links, healthcheck", () => {
         expect(r.spec.services.a.dependsOn).toEqual({ db: "started", c: "started" });
         expect(finding(r, "services.a.depends_on.db")!.message).toMatch(/^service_healthy, but db declares no port: berth waits until it has started .* add expose: \[<port>\] to db\)$/);
         expect(finding(r, "services.a.depends_on.c")!.message).toBe("service_healthy, but c has no healthcheck: berth waits until it has started (add a healthcheck to c)");
+        valid(r);
+    });
+
+    it("approximates service_healthy as started when the dependency has UDP ports only (a wait is a TCP connection; berth refuses \"healthy\" there)", () => {
+        const r = imp('services:\n  a:\n    image: nginx\n    depends_on: {dns: {condition: service_healthy}}\n  dns:\n    image: coredns/coredns:1.11.1\n    ports: ["53:53/udp"]\n    healthcheck: {test: ["CMD", "dig", "@127.0.0.1"]}\n');
+        expect(r.spec.services.a.dependsOn).toEqual({ dns: "started" });
+        expect(finding(r, "services.a.depends_on.dns")!.message).toBe("service_healthy, but dns declares UDP ports only: berth waits until it has started (a dependent waits until a TCP connection to dns opens; add a TCP port to dns)");
         valid(r);
     });
 
@@ -408,15 +445,60 @@ describe("security", () => {
 });
 
 describe("volumes, networks, names", () => {
-    it("mounts named volumes (short and long, read-only); bind, tmpfs and anonymous mounts are reported", () => {
+    it("mounts named volumes (short and long, read-only); a folder's bind mount becomes bindMounts; tmpfs, anonymous and Docker socket mounts are reported", () => {
         const r = one('image: nginx\nvolumes:\n  - data:/data:ro\n  - {type: volume, source: data, target: /more, read_only: true}\n  - ./conf:/etc/conf\n  - /cache\n  - {type: tmpfs, target: /tmp}\n  - {type: bind, source: /var/run/docker.sock, target: /var/run/docker.sock}\n  - nope:/x', "volumes:\n  data:\n");
         expect(svc(r).volumes).toEqual([{ volume: "data", path: "/data", readOnly: true }, { volume: "data", path: "/more", readOnly: true }]);
-        expect(finding(r, "services.app.volumes[2]")).toMatchObject({ kind: "refused", message: expect.stringMatching(/^bind mount of \.\/conf at \/etc\/conf: berth mounts only named volumes/) });
+        expect(svc(r).bindMounts).toEqual([{ hostPath: "conf", path: "/etc/conf" }]);
+        expect(finding(r, "services.app.volumes[2]")).toMatchObject({ kind: "approximated", message: expect.stringMatching(/^bind mount of the folder \.\/conf: bindMounts \(hostPath conf\), which Docker stacks mount and Kubernetes stacks refuse .*does not exist yet: create it before deploying/) });
         expect(finding(r, "services.app.volumes[3]")).toMatchObject({ kind: "approximated", message: expect.stringMatching(/^anonymous volume at \/cache: left out/) });
         expect(finding(r, "services.app.volumes[4]")).toMatchObject({ kind: "refused", message: "not in berth's spec: a tmpfs mount at /tmp: mount a named volume there instead" });
-        expect(finding(r, "services.app.volumes[5]")!.message).toMatch(/^bind mount of \/var\/run\/docker\.sock/);
+        expect(finding(r, "services.app.volumes[5]")).toMatchObject({ kind: "refused", message: expect.stringMatching(/^bind mount of \/var\/run\/docker\.sock at \/var\/run\/docker\.sock: the Docker API socket gives the container root on the host, so berth takes it only when the spec opts in: add .*allowDockerSocket: true/) });
         expect(finding(r, "services.app.volumes[6]")!.message).toBe('volume "nope" is not declared in the top-level volumes (Compose refuses it too): declare it');
-        valid(r);
+        fs.mkdirSync(path.join(programDir(r), "conf"));
+        validIn(r);
+    });
+
+    it("a bind mount of one file becomes a file (both targets); of a folder, a bind mount that Docker stacks take and Kubernetes stacks refuse", () => {
+        const files = { "nginx.conf": "events {}\n", "run.sh": "#!/bin/sh\n", "html/index.html": "hi\n" };
+        const r = one("image: nginx\nvolumes:\n  - ./nginx.conf:/etc/nginx/nginx.conf:ro\n  - ./run.sh:/run.sh\n  - ./html:/usr/share/nginx/html:ro", "", { files });
+        fs.chmodSync(path.join(programDir(r), "run.sh"), 0o755);
+        expect(svc(r).files).toEqual([{ path: "/etc/nginx/nginx.conf", source: "nginx.conf" }, { path: "/run.sh", source: "run.sh" }]);
+        expect(svc(r).bindMounts).toEqual([{ hostPath: "html", path: "/usr/share/nginx/html", readOnly: true }]);
+        expect(r.findings.find((f) => f.path === "services.app.volumes[0]")).toEqual({
+            path: "services.app.volumes[0]",
+            kind: "mapped",
+            message: "bind mount of the file ./nginx.conf: files (source nginx.conf), read at every deploy and placed in the container on both targets",
+        });
+        expect(finding(r, "services.app.volumes[1]")).toMatchObject({ kind: "approximated", message: expect.stringContaining("it is a copy, so what the container writes there does not reach the host (and on Kubernetes it is read-only)") });
+        expect(finding(r, "services.app.volumes[2]")!.message).toBe(
+            "bind mount of the folder ./html: bindMounts (hostPath html), which Docker stacks mount and Kubernetes stacks refuse (a node does not have this machine's folders: use a volume, or files for config files)",
+        );
+        // An executable file keeps its executable bits.
+        const again = importComposeFile(path.join(programDir(r), "compose.yaml"), { env: {}, programDir: programDir(r) });
+        expect(svc(again).files[1]).toEqual({ path: "/run.sh", source: "run.sh", mode: 0o755 });
+        validIn(r);
+        expect(() => validIn(r, "kubernetes")).toThrow(/app\.services\.app\.bindMounts\[0\]: a bind mount of html cannot be honoured on Kubernetes: .*use a volume .* or services\.app\.files for config files/);
+    });
+
+    it("maps configs (file, content, environment; short and long syntax, mode) to files, and refuses external and undeclared ones", () => {
+        const r = one(
+            "image: nginx\nconfigs:\n  - site\n  - source: inline\n    target: /etc/app/inline.conf\n    mode: 0440\n    uid: '103'\n  - source: fromenv\n    target: etc/env.conf\n  - outside\n  - nope",
+            "configs:\n  site:\n    file: ./site.conf\n  inline:\n    content: |\n      port=${PORT:-80}\n  fromenv:\n    environment: APP_CONFIG\n  outside:\n    external: true\n",
+            { files: { "site.conf": "server {}\n" }, env: { APP_CONFIG: "a=1" } },
+        );
+        expect(svc(r).files).toEqual([
+            { path: "/site", source: "site.conf" },
+            { path: "/etc/app/inline.conf", content: "port=80\n", mode: 0o440 },
+            { path: "/etc/env.conf", content: "a=1" },
+        ]);
+        expect(r.findings.filter((f) => f.path === "configs").map((f) => f.kind)).toEqual(["mapped"]);
+        expect(r.findings.find((f) => f.path === "configs.site")).toMatchObject({ kind: "mapped", message: "files[].source site.conf, read at every deploy" });
+        expect(finding(r, "configs.fromenv")).toMatchObject({ kind: "approximated", message: expect.stringMatching(/^environment: the value of APP_CONFIG when imported is written inline/) });
+        expect(finding(r, "services.app.configs[1].uid")).toMatchObject({ kind: "approximated" });
+        expect(finding(r, "configs.outside")).toMatchObject({ kind: "refused", message: expect.stringMatching(/^external: the config lives outside the app/) });
+        expect(finding(r, "services.app.configs[4]")).toMatchObject({ kind: "refused", message: 'config "nope" is not declared in the top-level configs (Compose refuses it too)' });
+        validIn(r);
+        validIn(r, "kubernetes");
     });
 
     it("renames what berth refuses (_ and capitals) everywhere it is used, and reports it", () => {

@@ -25,7 +25,6 @@ function dockerMeaning(r: Rendered, svc: string): Meaning {
     const lb = r.resources.find((x) => x.name === `demo-${svc}-lb`);
     const secretNames = Object.keys((demo.services as any)[svc].secrets ?? {});
     const hc = c.healthcheck;
-    const test: string = hc?.tests.join(" ") ?? "";
     return {
         replicas: replicas.length,
         published: (lb?.inputs.ports ?? []).map((p: any) => p.external),
@@ -34,7 +33,7 @@ function dockerMeaning(r: Rendered, svc: string): Meaning {
         secretEnv: c.envs && SECRET_SIG in c.envs ? envs.map((e) => e.split("=")[0]).filter((n) => secretNames.includes(n)).sort() : [],
         mounts: (c.volumes ?? []).map((v: any) => `${v.volumeName.replace(/^berth-test-/, "")}:${v.containerPath}`).sort(),
         probe: hc && {
-            kind: test.includes("GET ") ? "http" : test.includes("/dev/tcp/") ? "tcp" : "command",
+            kind: hc.tests[1] === "/.berth/busybox" ? ({ wget: "http", nc: "tcp" } as Record<string, string>)[hc.tests[2]] : "command",
             interval: seconds(hc.interval),
             timeout: seconds(hc.timeout),
             retries: hc.retries,

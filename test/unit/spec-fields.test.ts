@@ -166,7 +166,7 @@ describe("security.user (a name or uid, as Compose's user)", () => {
         expect((await render(one({}), dockerCfg)).byName("demo-app-0").inputs.user).toBeUndefined();
     });
 
-    it("Kubernetes runs a numeric uid:gid as runAsUser and runAsGroup, in the wait-for init containers too", async () => {
+    it("Kubernetes runs a numeric uid:gid as runAsUser and runAsGroup", async () => {
         const spec: AppInput = {
             services: {
                 db: { image: "postgres:16", ports: [{ port: 5432 }], health: { readiness: { tcp: { port: 5432 } } } },
@@ -175,7 +175,6 @@ describe("security.user (a name or uid, as Compose's user)", () => {
         };
         const r = await render(spec, k8sCfg);
         expect(sc(r)).toMatchObject({ runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true });
-        expect(r.byName("demo-app-deployment").inputs.spec.template.spec.initContainers[0].securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 2000 });
     });
 
     it("Kubernetes: a uid alone sets no group; uid 0 is not non-root", async () => {

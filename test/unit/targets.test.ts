@@ -2,6 +2,7 @@
 // children, their key inputs and options, and the URNs users depend on.
 import { describe, expect, it } from "vitest";
 import { demo } from "../../services/demo";
+import { checkerHash } from "../../components/checker";
 import { goDuration } from "../../components/docker";
 import { render } from "./harness";
 
@@ -55,17 +56,30 @@ describe("docker target, demo app", async () => {
             destroyGraceSeconds: 10,
         });
         expect(web.inputs.healthcheck).toMatchObject({ interval: "2s", timeout: "5s", retries: 3, startPeriod: "0s" });
-        // Port and path are the script's arguments (test/e2e/healthchecks.test.ts runs it).
-        expect(web.inputs.healthcheck.tests.slice(-3)).toEqual(["http-check", "8080", "/healthz"]);
+        // Exec form, no shell: berth's checker (a static busybox uploaded into the container) GETs the path as one word
+        // (test/e2e/healthchecks.test.ts runs it, test/e2e/checks.test.ts in FROM scratch images).
+        expect(web.inputs.healthcheck.tests).toEqual(["CMD", "/.berth/busybox", "wget", "-q", "-Y", "off", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]);
+        expect(web.inputs.uploads).toEqual([{ file: "/.berth/busybox", source: "/bin/busybox", sourceHash: checkerHash(), permissions: "0755" }]);
+        expect(web.inputs.uploads[0].sourceHash).toMatch(/^[0-9a-f]{64}$/);
         expect(web.inputs.networksAdvanced).toEqual([
             { name: "berth-test-frontend", aliases: ["web"] },
             { name: "berth-test-backend", aliases: ["web"] },
         ]);
         expect(web.inputs.ports).toBeUndefined(); // only the load balancer publishes
-        expect(web.opts).toMatchObject({ deleteBeforeReplace: false, replaceOnChanges: ["healthcheck"] });
+        expect(web.opts).toMatchObject({ deleteBeforeReplace: false, replaceOnChanges: ["healthcheck", "mounts"] });
         // One secret makes the whole env list a Pulumi secret.
         expect(web.inputs.envs[SECRET_SIG]).toBe(SECRET_VALUE_SIG);
         expect(web.inputs.envs.value).toEqual(expect.arrayContaining(["PGHOST=db", "PGPASSWORD=s3cret-value"]));
+    });
+
+    it("checks redis's port with the checker's nc, and runs db's command check as written, with nothing uploaded", () => {
+        const redis = r.byName("demo-redis-0").inputs;
+        expect(redis.healthcheck.tests).toEqual(["CMD", "/.berth/busybox", "nc", "-w", "5", "127.0.0.1", "6379", "-e", "/.berth/busybox", "true"]);
+        expect(redis.uploads).toEqual([{ file: "/.berth/busybox", source: "/bin/busybox", sourceHash: checkerHash(), permissions: "0755" }]);
+        const db = r.byName("demo-db-0").inputs;
+        expect(db.healthcheck.tests).toEqual(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "app"]);
+        expect(db.uploads).toBeUndefined();
+        expect(JSON.stringify(r.ofType("docker:index/container:Container").map((c) => c.inputs.healthcheck))).not.toMatch(/\/dev\/tcp|printf|HTTP_CHECK/);
     });
 
     it("replaces the db stop-first and mounts its volume", () => {
@@ -77,6 +91,8 @@ describe("docker target, demo app", async () => {
     it("generates a load balancer that publishes on 127.0.0.1 and follows replicas by DNS", () => {
         const lb = r.byName("demo-web-lb");
         expect(lb.inputs.ports).toEqual([{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+        expect(lb.inputs.uploads.map((u: any) => u.file)).toEqual(["/etc/haproxy/haproxy.cfg", "/.berth/busybox"]);
+        expect(lb.inputs.healthcheck.tests).toEqual(["CMD", "/.berth/busybox", "nc", "-w", "2", "127.0.0.1", "8080", "-e", "/.berth/busybox", "true"]);
         const cfg: string = lb.inputs.uploads[0].content;
         expect(cfg).toContain("server-template r 1-20 web:8080 check");
         expect(cfg).toContain("nameserver dns 127.0.0.11:53");
@@ -145,16 +161,37 @@ describe("kubernetes target, demo app", async () => {
         expect(img).toMatchObject({ context: "services/web", repository: "127.0.0.1:5000/berth-web" });
         expect(img.tag).toMatch(/^[0-9a-f]{12}$/);
         expect(c.image).toBe(`127.0.0.1:5000/berth-web@sha256:${"0".repeat(52)}${img.tag}`);
-        // web waits for healthy db and redis at every start.
-        expect(pod.initContainers.map((i: any) => i.name)).toEqual(["wait-for-db", "wait-for-redis"]);
-        // Each waits on its dependency's Service and first port (test/e2e/healthchecks.test.ts runs the command).
-        expect(pod.initContainers.map((i: any) => i.command.slice(-2))).toEqual([["db", "5432"], ["redis", "6379"]]);
+        // web waits for healthy db and redis at every start, from berth's checker image (pushed to the stack's registry
+        // once for the app), never from web's own image (test/e2e/healthchecks.test.ts runs the command).
+        const checker = r.byName("demo-checker-image");
+        expect(checker.inputs).toMatchObject({ repository: "127.0.0.1:5000/berth/checker", context: expect.stringMatching(/components\/checker$/) });
+        expect(checker.inputs.tag).toMatch(/^[0-9a-f]{12}$/);
+        const checkerRef = `127.0.0.1:5000/berth/checker@sha256:${"0".repeat(52)}${checker.inputs.tag}`;
+        const script = 'until /busybox nc -w 2 "$1" "$2" -e /busybox true 2>/dev/null; do echo "waiting for $1:$2"; sleep 1; done';
+        const waitSecurity = { privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+        const resources = { requests: { cpu: "10m", memory: "8Mi" }, limits: { cpu: "100m", memory: "32Mi" } };
+        expect(pod.initContainers).toEqual([
+            { name: "wait-for-db", image: checkerRef, command: ["/busybox", "sh", "-c", script, "wait-for", "db", "5432"], resources, securityContext: waitSecurity },
+            { name: "wait-for-redis", image: checkerRef, command: ["/busybox", "sh", "-c", script, "wait-for", "redis", "6379"], resources, securityContext: waitSecurity },
+        ]);
+        expect(r.byName("demo-worker-deployment").inputs.spec.template.spec.initContainers.map((i: any) => i.image)).toEqual([checkerRef, checkerRef]);
+        // Native probes: the kubelet's httpGet and tcpSocket, nothing run in the container; a command check is the user's own.
+        expect(r.byName("demo-redis-deployment").inputs.spec.template.spec.containers[0].readinessProbe).toMatchObject({ tcpSocket: { port: 6379 } });
+        expect(r.byName("demo-db-deployment").inputs.spec.template.spec.containers[0].readinessProbe).toMatchObject({ exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "app"] } });
     });
 
     it("runs the db with a Recreate strategy on its retained PVC", () => {
         const db = r.byName("demo-db-deployment").inputs;
         expect(db.spec.replicas).toBe(1);
         expect(db.spec.strategy).toEqual({ type: "Recreate" });
+        // up waits for the new pod to be ready (the provider's own await ends once the old pod is scaled to 0: test/e2e/running.test.ts).
+        expect(JSON.parse(db.metadata.annotations["pulumi.com/waitFor"])).toEqual([
+            "jsonpath={.status.updatedReplicas}=1",
+            "jsonpath={.status.availableReplicas}=1",
+            "jsonpath={.status.replicas}=1",
+        ]);
+        // A rolling update keeps the provider's own await.
+        expect(r.byName("demo-web-deployment").inputs.metadata.annotations).toBeUndefined();
         expect(db.spec.template.spec.volumes).toEqual([{ name: "vol-pgdata", persistentVolumeClaim: { claimName: "pgdata" } }]);
         const pvc = r.byName("demo-pgdata-pvc");
         expect(pvc.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } });
@@ -191,6 +228,25 @@ describe("prod-like overrides", async () => {
         expect(r.byName("demo-web-hpa").inputs.spec.metrics[0].resource.target.averageUtilization).toBe(60);
         expect(r.byName("demo-worker-deployment").inputs.spec.replicas).toBe(2);
         expect(r.byName("demo-pgdata-pvc").opts.protect).toBe(true);
+    });
+});
+
+describe("how up waits for a Recreate rollout (a Deployment with a volume)", () => {
+    const waitFor = (r: Awaited<ReturnType<typeof render>>) => {
+        const a = r.byName("demo-db-deployment").inputs.metadata.annotations;
+        return a === undefined ? undefined : a["pulumi.com/waitFor"] === undefined ? {} : JSON.parse(a["pulumi.com/waitFor"]);
+    };
+    it("counts the stack's replicas", async () => {
+        const r = await render(demo, { ...k8sCfg, volumes: { pgdata: { access: "ReadWriteMany" } }, services: { db: { replicas: 2 } } }, { secrets });
+        expect(waitFor(r)).toEqual(["jsonpath={.status.updatedReplicas}=2", "jsonpath={.status.availableReplicas}=2", "jsonpath={.status.replicas}=2"]);
+    });
+    it("with an autoscaled count, which only the Deployment knows, waits for new pods and the Available condition", async () => {
+        const r = await render(demo, { ...k8sCfg, volumes: { pgdata: { access: "ReadWriteMany" } }, services: { db: { scaling: { min: 2, max: 4, cpuPercent: 50 } } } }, { secrets });
+        expect(waitFor(r)).toEqual(["jsonpath={.status.updatedReplicas}", 'jsonpath={.status.conditions[?(@.type=="Available")].status}=True']);
+    });
+    it("with 0 replicas leaves the provider's own await (the status omits zero counts, so a count could never match)", async () => {
+        const r = await render(demo, { ...k8sCfg, services: { db: { replicas: 0 } } }, { secrets });
+        expect(waitFor(r)).toEqual({});
     });
 });
 

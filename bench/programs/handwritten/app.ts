@@ -25,9 +25,11 @@ export function contextTag(dir: string): string {
     return h.digest("hex").slice(0, 12);
 }
 
-const HTTP_CHECK =
-    'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" "$2" >&3 && head -n1 <&3 | grep -q "^HTTP/[0-9.]* [23][0-9][0-9] "';
-const TCP_CHECK = 'exec 3<>"/dev/tcp/127.0.0.1/$1"';
+/** berth's checker (components/checker.ts): Debian's busybox-static, uploaded into a container whose check is http or tcp. */
+const CHECKER = "/.berth/busybox";
+const checkerUpload = () => ({ file: CHECKER, source: "/bin/busybox", sourceHash: createHash("sha256").update(fs.readFileSync("/bin/busybox")).digest("hex"), permissions: "0755" });
+const httpCheck = (port: number, path: string) => ["CMD", CHECKER, "wget", "-q", "-Y", "off", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`];
+const tcpCheck = (port: number, timeout: number) => ["CMD", CHECKER, "nc", "-w", String(timeout), "127.0.0.1", String(port), "-e", CHECKER, "true"];
 
 function labels(project: string, stack: string, extra: Record<string, string>) {
     return Object.entries({ "berth.dev/project": project, "berth.dev/stack": stack, ...extra }).map(([label, value]) => ({ label, value }));
@@ -82,7 +84,8 @@ export function demoDocker(o: { project: string; stack: string; src: string; lbC
             ...limits("0.25", 128, 32),
             image: images.redis.imageName,
             envs: [],
-            healthcheck: { tests: ["CMD", "bash", "-c", TCP_CHECK, "tcp-check", "6379"], interval: "2s", timeout: "5s", retries: 3, startPeriod: "50s" },
+            healthcheck: { tests: tcpCheck(6379, 5), interval: "2s", timeout: "5s", retries: 3, startPeriod: "50s" },
+            uploads: [checkerUpload()],
             waitTimeout: 115,
             networksAdvanced: [{ name: backend.name, aliases: ["redis"] }],
             volumes: [],
@@ -113,7 +116,8 @@ export function demoDocker(o: { project: string; stack: string; src: string; lbC
                     ...limits("0.5", 256, 64),
                     image: images.web.imageName,
                     envs,
-                    healthcheck: { tests: ["CMD", "bash", "-c", HTTP_CHECK, "http-check", "8080", "/healthz"], interval: "2s", timeout: "5s", retries: 3, startPeriod: "50s" },
+                    healthcheck: { tests: httpCheck(8080, "/healthz"), interval: "2s", timeout: "5s", retries: 3, startPeriod: "50s" },
+                    uploads: [checkerUpload()],
                     waitTimeout: 115,
                     networksAdvanced: [
                         { name: frontend.name, aliases: ["web"] },
@@ -149,8 +153,8 @@ export function demoDocker(o: { project: string; stack: string; src: string; lbC
         "demo-web-lb",
         {
             image: lbImage.imageName,
-            uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxy }],
-            healthcheck: { tests: ["CMD", "bash", "-c", TCP_CHECK, "tcp-check", String(o.port)], interval: "2s", timeout: "2s", retries: 3, startPeriod: "0s" },
+            uploads: [{ file: "/etc/haproxy/haproxy.cfg", content: haproxy }, checkerUpload()],
+            healthcheck: { tests: tcpCheck(o.port, 2), interval: "2s", timeout: "2s", retries: 3, startPeriod: "0s" },
             wait: true,
             waitTimeout: 60,
             restart: "always",
@@ -173,7 +177,7 @@ export function demoDocker(o: { project: string; stack: string; src: string; lbC
 export function scaleDocker(o: { project: string; stack: string; services: number }) {
     const { project, stack } = o;
     const backend = network(project, stack, "backend", false);
-    const check = { tests: ["CMD", "bash", "-c", HTTP_CHECK, "http-check", "80", "/"], interval: "10s", timeout: "5s", retries: 3, startPeriod: "0s" };
+    const check = { tests: httpCheck(80, "/"), interval: "10s", timeout: "5s", retries: 3, startPeriod: "0s" };
     for (let s = 0; s < o.services; s++) {
         const svc = `svc${s}`;
         const image = new docker.RemoteImage(`demo-${svc}-image`, { name: "nginx:1.27", keepLocally: true });
@@ -184,6 +188,7 @@ export function scaleDocker(o: { project: string; stack: string; services: numbe
                     image: image.imageId,
                     envs: [],
                     healthcheck: check,
+                    uploads: [checkerUpload()],
                     wait: true,
                     waitTimeout: 105,
                     restart: "always",
