@@ -29,6 +29,15 @@ passphrase_default() { [ "${1##*/}" = dev ] && echo berth-dev-stack-local-only; 
 # scripts/up and the review tooling (review/stack.ts) both ask this function.
 policy_config() { [ -f "$BERTH_REPO/policies/config/${1##*/}.json" ] && echo "policies/config/${1##*/}.json"; return 0; }
 
+# check_stack_yaml FILE STEP: fail STEP, naming the file, its line and column,
+# when FILE is not valid YAML (the engine's own message names neither the file
+# nor its column: "invalid YAML file: yaml: line 3: ...").
+check_stack_yaml() {
+  local why
+  why=$(node -e 'try { require("js-yaml").load(require("fs").readFileSync(process.argv[1], "utf8")); } catch (e) { console.log(e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}: ${e.reason}` : e.message); process.exit(1); }' "$1" 2>&1) ||
+    fail "$2" "$1 is not valid YAML: $why" "fix $1 at that line (a stack file is YAML: indentation and closing brackets matter), then run it again"
+}
+
 # require_passphrase STACK STEP: fail STEP, saying what to do, when STACK has
 # no passphrase (neither the user's nor a default).
 require_passphrase() {

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICY_PACK, previewStack } from "../../review/preview";
 import { policyConfigFor } from "../../review/stack";
 import { summarize } from "../../review/summary";
-import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, runLong, teardownDocker, until, load } from "./engine";
+import { E2E_PUBLISH_PORT, E2eStack, REPO, RUN_ID, branchPublishingE2ePort, builtImages, newStack, progress, requireDockerTarget, requirePortFree, run, runLong, stateFilesHolding, teardownDocker, until, load } from "./engine";
 
 const STACK = `e2e-docker-${RUN_ID}`;
 const PREFIX = `berth-${STACK}`;
@@ -230,5 +230,8 @@ describe("docker target: dev stack on the local engine", () => {
         expect(again.outputs.url.value).toBe(url);
         expect((await visit(url)).visits).toBe(afterUpdate + 1);
         await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after re-up") });
+        // The secret is in the containers' env (docker inspect shows it: the README says so and offers `as: file`), never in plain text in a state file the engine kept (checkpoints, .bak, history, backups) or in the outputs.
+        expect(stateFilesHolding(STACK, password)).toEqual([]);
+        expect(JSON.stringify(await s.stack.outputs())).not.toContain(password);
     });
 });

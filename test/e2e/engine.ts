@@ -26,6 +26,31 @@ export function berthEnv(): Record<string, string> {
     return env;
 }
 
+/**
+ * The files of a stack in the file backend that hold `secret` in plain text
+ * (or base64): its checkpoint and `.bak`, and every history entry and backup
+ * the engine kept of it. A secret must never be found (issue 15, item 6).
+ */
+export function stateFilesHolding(stackName: string, secret: string, project = "berth"): string[] {
+    const root = path.join(REPO, ".pulumi-state", ".pulumi");
+    const files = [
+        ...["stacks"].flatMap((d) => {
+            const dir = path.join(root, d, project);
+            return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith(`${stackName}.json`)).map((f) => path.join(dir, f)) : [];
+        }),
+        ...["history", "backups"].flatMap((d) => {
+            const dir = path.join(root, d, project, stackName);
+            return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+        }),
+    ];
+    if (files.length === 0) throw new Error(`no state files of stack ${stackName} under ${root}: nothing to scan`);
+    const needles = [secret, Buffer.from(secret).toString("base64")];
+    return files.filter((f) => {
+        const text = fs.readFileSync(f, "utf8");
+        return needles.some((n) => text.includes(n));
+    });
+}
+
 /** Fails (never skips) with what is missing, so a missing engine cannot pass silently. */
 export function requireTool(what: string, check: () => unknown, hint: string): void {
     try {
@@ -135,6 +160,8 @@ export interface LocalCluster {
     kubectl(...args: string[]): string;
     /** The items of a kind in a namespace, as the API server holds them. */
     items(kind: string, namespace: string): any[];
+    /** An object's bytes as etcd stores them (its v3 JSON gateway on loopback), e.g. `/registry/secrets/<ns>/<name>`. */
+    etcdValue(key: string): Promise<Buffer | undefined>;
 }
 
 /** The local cluster (scripts/cluster); fails, never skips, when it is not running. */
@@ -145,7 +172,15 @@ export function localCluster(): LocalCluster {
     const kubeconfig = /KUBECONFIG=(\S+)/.exec(env)![1];
     const bin = /BERTH_KUBECTL=(\S+)/.exec(env)![1];
     const kubectl = (...args: string[]) => run(bin, ["--kubeconfig", kubeconfig, "--context", "berth-local", ...args]);
-    return { kubeconfig, kubectlBin: bin, kubectl, items: (kind, ns) => JSON.parse(kubectl("get", kind, "-n", ns, "-o", "json")).items };
+    const ports = path.join(path.dirname(kubeconfig), "run", "ports.env");
+    const etcdPort = /^ETCD_PORT=(\d+)$/m.exec(fs.readFileSync(ports, "utf8"))?.[1];
+    if (!etcdPort) throw new Error(`no ETCD_PORT in ${ports} (scripts/cluster start writes it)`);
+    const etcdValue = async (key: string) => {
+        const res = await fetch(`http://127.0.0.1:${etcdPort}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: Buffer.from(key).toString("base64") }), signal: AbortSignal.timeout(10_000) });
+        const kv = ((await res.json()) as { kvs?: { value: string }[] }).kvs?.[0];
+        return kv ? Buffer.from(kv.value, "base64") : undefined;
+    };
+    return { kubeconfig, kubectlBin: bin, kubectl, items: (kind, ns) => JSON.parse(kubectl("get", kind, "-n", ns, "-o", "json")).items, etcdValue };
 }
 
 /**

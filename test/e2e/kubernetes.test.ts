@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, stackFileConfig, teardown, until } from "./engine";
+import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, stackFileConfig, stateFilesHolding, teardown, until } from "./engine";
 
 const NS = `berth-e2e-${RUN_ID}`;
 const STACK = `e2e-k8s-${RUN_ID}`;
@@ -125,6 +125,13 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         // ...while the cluster does get the value.
         const secret = getJson("secrets").find((x) => x.metadata.name.startsWith("demo-web-secret-"));
         expect(Buffer.from(secret.data.PGPASSWORD, "base64").toString()).toBe(PASSWORD);
+        // ...and keeps it encrypted at rest: etcd holds the Secret sealed by the
+        // API server's secretbox key (scripts/cluster), never the value.
+        const stored = await cluster.etcdValue(`/registry/secrets/${NS}/${secret.metadata.name}`);
+        expect(stored, "the Secret in etcd").toBeDefined();
+        expect(stored!.subarray(0, 26).toString()).toBe("k8s:enc:secretbox:v1:key1:");
+        expect(stored!.includes(PASSWORD)).toBe(false);
+        expect(stored!.includes(Buffer.from(PASSWORD).toString("base64"))).toBe(false);
     });
 
     it("previews no changes after up", async () => {
@@ -211,6 +218,9 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const up = await s.stack.up({ onOutput: progress("up again") });
         expect(up.summary.result).toBe("succeeded");
         expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid, p.status.phase])).toEqual([["pgdata", pvcUid, "Bound"]]);
+        // Neither secret value used by this suite is in plain text in any state file the engine kept (checkpoints, .bak, history, backups), nor in the outputs.
+        for (const secret of [PASSWORD, NEW_PASSWORD]) expect(stateFilesHolding(STACK, secret)).toEqual([]);
+        expect(JSON.stringify(await s.stack.outputs())).not.toContain(PASSWORD);
     });
 });
 

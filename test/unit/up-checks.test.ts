@@ -3,6 +3,8 @@
 // before anything starts, and a URL is printed as answering only after it
 // answered over HTTP from this machine.
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
@@ -34,6 +36,25 @@ describe("require_passphrase", () => {
         expect((await lib(`require_passphrase dev "up dev" && echo went-on`)).out).toContain("went-on");
         expect((await lib(`require_passphrase prod "up prod" && echo went-on`, { PULUMI_CONFIG_PASSPHRASE: "x" })).out).toContain("went-on");
         expect((await lib(`require_passphrase prod "up prod" && echo went-on`, { PULUMI_CONFIG_PASSPHRASE_FILE: "/f" })).out).toContain("went-on");
+    });
+});
+
+describe("check_stack_yaml", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "berth-yaml-"));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    it("fails naming the file, the line and column of a YAML syntax error, before the engine starts", async () => {
+        const f = path.join(dir, "Pulumi.broken.yaml");
+        fs.writeFileSync(f, "config:\n  berth:target: docker\n  berth:services:\n    web: {replicas: 2\n");
+        const r = await lib(`cd "${path.resolve(__dirname, "../..")}"; check_stack_yaml "${f}" "up broken"; echo went-on`);
+        expect(r.code).toBe(1);
+        expect(r.out).toContain("FAILED step: up broken");
+        expect(r.out).toMatch(new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid YAML: line 5, column 1: `));
+        expect(r.out).not.toContain("went-on");
+    });
+    it("lets a valid stack file through", async () => {
+        const f = path.join(dir, "Pulumi.ok.yaml");
+        fs.writeFileSync(f, "config:\n  berth:target: docker\n");
+        expect((await lib(`cd "${path.resolve(__dirname, "../..")}"; check_stack_yaml "${f}" "up ok" && echo went-on`)).out).toContain("went-on");
     });
 });
 
