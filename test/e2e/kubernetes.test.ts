@@ -97,11 +97,18 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(catalog.repositories).toEqual(expect.arrayContaining(["berth-db", "berth-redis", "berth-web", "berth-worker"]));
         for (const d of getJson("deployments")) {
             const name = d.metadata.name;
-            const images = [...d.spec.template.spec.containers, ...(d.spec.template.spec.initContainers ?? [])].map((c: any) => c.image);
+            const images = d.spec.template.spec.containers.map((c: any) => c.image);
             const m = /^127\.0\.0\.1:5000\/berth-([a-z]+)@(sha256:[0-9a-f]{64})$/.exec(images[0]);
             expect(m, `${name} runs ${images[0]}`).not.toBeNull();
             expect(m![1]).toBe(name);
-            expect(new Set(images)).toEqual(new Set([images[0]])); // its wait-for init containers too
+            expect(new Set(images)).toEqual(new Set([images[0]]));
+            // Its wait-for init containers run berth's checker image (never the service's own), by a digest the registry holds.
+            for (const init of d.spec.template.spec.initContainers ?? []) {
+                const c = /^127\.0\.0\.1:5000\/berth\/checker@(sha256:[0-9a-f]{64})$/.exec(init.image);
+                expect(c, `${name}'s ${init.name} runs ${init.image}`).not.toBeNull();
+                const r = await fetch(`${registry}/v2/berth/checker/manifests/${c![1]}`, { method: "HEAD", headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" } });
+                expect(r.status, `the registry holds ${init.image}`).toBe(200);
+            }
             // The tag is the build context's content hash; the registry resolves it to the digest the Deployment runs.
             const tags = ((await (await fetch(`${registry}/v2/berth-${name}/tags/list`)).json()) as { tags: string[] }).tags;
             expect(tags.length, `tags of berth-${name}`).toBeGreaterThanOrEqual(1);
