@@ -11,6 +11,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextHash } from "../../components/images";
 import { E2eStack, LocalCluster, RUN_ID, branchOfProgram, localCluster, newStack, progress, run, teardown, until } from "./engine";
+import { FILES_SERVER } from "./files-server";
 
 const NS = `files-${RUN_ID}`;
 const STACK = `files-k8s-${RUN_ID}`;
@@ -19,20 +20,6 @@ let s: E2eStack | undefined;
 let dir: string;
 let url = "";
 
-const SERVER = `#!/usr/bin/perl
-use strict;
-use IO::Socket::INET;
-$SIG{PIPE} = "IGNORE";
-my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) {
-    while (my $l = <$c>) { last if $l =~ /^\\r?\\n$/; }
-    open(my $f, "<", "/etc/files-e2e/message.txt") or die "open: $!";
-    my $body = do { local $/; <$f> };
-    close $f;
-    print $c "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: " . length($body) . "\\r\\n\\r\\n" . $body;
-    close $c;
-}
-`;
 
 const PROGRAM = `import { App, AppInput, berthOutput } from "./components";
 
@@ -45,7 +32,7 @@ const spec: AppInput = {
             replicas: 2,
             health: { readiness: { tcp: { port: 8080 }, intervalSeconds: 1 } },
             files: [
-                { path: "/usr/local/bin/serve", content: ${JSON.stringify(SERVER)}, mode: 0o755 },
+                { path: "/usr/local/bin/serve", content: ${JSON.stringify(FILES_SERVER)}, mode: 0o755 },
                 { path: "/etc/files-e2e/message.txt", source: "config/message.txt" },
             ],
             security: { readOnlyRootFilesystem: true },

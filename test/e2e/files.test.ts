@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2eStack, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker } from "./engine";
+import { FILES_SERVER } from "./files-server";
 
 const STACK = `files-${RUN_ID}`;
 const PORT = 18095;
@@ -22,20 +23,6 @@ const cached = new Set<string>();
 const mountSources = (container: string) => (JSON.parse(run("docker", ["inspect", container]))[0].Mounts as { Source: string }[]).map((m) => m.Source);
 
 /** The server: answers every request with /etc/files-e2e/message.txt as it is now. */
-const SERVER = `#!/usr/bin/perl
-use strict;
-use IO::Socket::INET;
-$SIG{PIPE} = "IGNORE";
-my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-while (my $c = $s->accept) {
-    while (my $l = <$c>) { last if $l =~ /^\\r?\\n$/; }
-    open(my $f, "<", "/etc/files-e2e/message.txt") or die "open: $!";
-    my $body = do { local $/; <$f> };
-    close $f;
-    print $c "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: " . length($body) . "\\r\\n\\r\\n" . $body;
-    close $c;
-}
-`;
 
 const PROGRAM = `import { App, AppInput, berthOutput } from "./components";
 
@@ -45,7 +32,7 @@ const server = (extra: Record<string, unknown>) => ({
     ports: [{ port: 8080 }],
     health: { readiness: { tcp: { port: 8080 }, intervalSeconds: 1 } },
     files: [
-        { path: "/usr/local/bin/serve", content: ${JSON.stringify(SERVER)}, mode: 0o755 },
+        { path: "/usr/local/bin/serve", content: ${JSON.stringify(FILES_SERVER)}, mode: 0o755 },
         { path: "/etc/files-e2e/message.txt", source: "config/message.txt" },
     ],
     resources: { cpu: { limit: "250m" }, memory: { limit: "64Mi" } },

@@ -3,7 +3,7 @@
 // Docker's default capabilities, and commands given as one string.
 import { describe, expect, it } from "vitest";
 import { AppInput } from "../../components/spec";
-import { Rendered, render } from "./harness";
+import { refusal, render } from "./harness";
 
 const dockerCfg = { target: "docker" };
 const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test" } };
@@ -11,16 +11,6 @@ const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test" } }
 /** One service, `app`, from an image, with these fields. */
 const one = (fields: Record<string, unknown>): AppInput => ({ services: { app: { image: "nginx:1.27", ...fields } } });
 
-/** The rejection of a render, with what was registered before it (the tests expect nothing). */
-async function refusal(spec: AppInput, config: Record<string, unknown>): Promise<Error & { registered?: unknown[] }> {
-    let rendered: Rendered | undefined;
-    try {
-        rendered = await render(spec, config);
-    } catch (e) {
-        return e as Error;
-    }
-    throw new Error(`expected a refusal, but ${rendered.resources.length} resources were registered`);
-}
 
 describe("restart policies", () => {
     it.each([

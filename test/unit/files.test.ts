@@ -7,7 +7,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { filesHash } from "../../components/files";
 import { AppInput, FileSpec } from "../../components/spec";
-import { Rendered, render } from "./harness";
+import { refusal, render } from "./harness";
 
 const dockerCfg = { target: "docker" };
 const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test" } };
@@ -25,15 +25,6 @@ const files = (content: string) => [
     { path: "/usr/local/bin/start.sh", content, mode: 0o755 },
 ];
 
-async function refusal(spec: AppInput, config: Record<string, unknown>): Promise<Error & { registered?: unknown[] }> {
-    let rendered: Rendered | undefined;
-    try {
-        rendered = await render(spec, config);
-    } catch (e) {
-        return e as Error;
-    }
-    throw new Error(`expected a refusal, but ${rendered.resources.length} resources were registered`);
-}
 /** The problems of a refusal, one a line, without the stack's heading. */
 const problems = (e: Error) => e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
 

@@ -138,3 +138,16 @@ export async function render(
         },
     };
 }
+
+/** The rejection of a render, with what was registered before it (the tests expect nothing); throws when the render succeeds. */
+export async function refusal(spec: AppInput, config: Record<string, unknown>): Promise<Error & { registered?: unknown[] }> {
+    let rendered: Rendered | undefined;
+    try {
+        rendered = await render(spec, config);
+    } catch (e) {
+        const registered = (e as { registered?: unknown[] }).registered;
+        if (registered?.length) throw new Error(`refused, but only after registering ${registered.length} resources: ${JSON.stringify(registered)}`);
+        return e as Error;
+    }
+    throw new Error(`expected a refusal, but ${rendered.resources.length} resources were registered`);
+}

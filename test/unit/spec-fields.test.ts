@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { contextHash } from "../../components/images";
 import { dockerBuildArgs } from "../../components/registry";
 import { AppInput } from "../../components/spec";
-import { Rendered, render } from "./harness";
+import { Rendered, refusal, render } from "./harness";
 
 const dockerCfg = { target: "docker" };
 const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test", registry: "127.0.0.1:5000" } };
@@ -14,17 +14,6 @@ const k8sCfg = { target: "kubernetes", kubernetes: { namespace: "berth-test", re
 /** One service, `app`, from an image, with these fields. */
 const one = (fields: Record<string, unknown>): AppInput => ({ services: { app: { image: "nginx:1.27", ...fields } } });
 
-/** The rejection of a render, with what was registered before it (the tests expect nothing). */
-async function refusal(spec: AppInput, config: Record<string, unknown>): Promise<Error & { registered?: unknown[] }> {
-    let rendered: Rendered | undefined;
-    try {
-        rendered = await render(spec, config);
-    } catch (e) {
-        expect((e as { registered?: unknown[] }).registered).toEqual([]);
-        return e as Error;
-    }
-    throw new Error(`expected a refusal, but ${rendered.resources.length} resources were registered`);
-}
 
 const container = (r: Rendered, svc = "app") => r.byName(`demo-${svc}-deployment`).inputs.spec.template.spec.containers[0];
 
