@@ -169,15 +169,20 @@ describe("kubernetes target on a real node: the staging stack's pods run", () =>
         exec(drained, "touch", "/tmp/drain");
         await until(`${drained} unready`, () => !ready(pods("web").find((p) => p.metadata.name === drained)), 30_000);
         // ...and out of the Service's ready endpoints, which kube-proxy programs within a second or two.
+        // The URL is the NodePort of web-published (peers use web's ClusterIP Service): both must drop it.
         const ip = pods("web").find((p) => p.metadata.name === drained).status.podIP;
-        const readyIps = () => (JSON.parse(cluster.kubectl("get", "endpoints", "web", "-n", NS, "-o", "json")).subsets ?? []).flatMap((x: any) => (x.addresses ?? []).map((a: any) => a.ip));
-        await until(`${drained} out of web's ready endpoints`, () => !readyIps().includes(ip), 30_000);
+        const readyIps = (service: string) => (JSON.parse(cluster.kubectl("get", "endpoints", service, "-n", NS, "-o", "json")).subsets ?? []).flatMap((x: any) => (x.addresses ?? []).map((a: any) => a.ip));
+        const inEndpoints = () => ["web", "web-published"].map((svc) => readyIps(svc).includes(ip));
+        await until(`${drained} out of web's and web-published's ready endpoints`, () => inEndpoints().every((x) => !x), 30_000);
         await new Promise((r) => setTimeout(r, 3000));
         const hosts = new Set<string>();
         for (let i = 0; i < 30; i++) hosts.add((await visit(url)).hostname);
         expect([...hosts]).toEqual([other]);
         exec(drained, "rm", "/tmp/drain");
         await until(`${drained} ready again`, () => readyPods("web").some((p) => p.metadata.name === drained), 30_000);
+        // Back in both Services' ready endpoints, and kube-proxy given the same time to program it as above.
+        await until(`${drained} back in web's and web-published's ready endpoints`, () => inEndpoints().every((x) => x), 30_000);
+        await new Promise((r) => setTimeout(r, 3000));
         for (let i = 0; i < 60 && !hosts.has(drained); i++) hosts.add((await visit(url)).hostname);
         expect(hosts.has(drained), `${drained} answers again`).toBe(true);
     });
