@@ -13,6 +13,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2eStack, RUN_ID, branchOfProgram, newStack, progress, requireDockerTarget, requirePortFree, run, teardownDocker } from "./engine";
 import { FILES_SERVER } from "./files-server";
+import { CHECKER } from "../../components/checker";
 
 const STACK = `files-${RUN_ID}`;
 const PORT = 18095;
@@ -20,7 +21,9 @@ let s: E2eStack | undefined;
 let dir: string;
 /** The files of berth's cache that the read-only service mounted (the test removes them: berth keeps its cache). */
 const cached = new Set<string>();
-const mountSources = (container: string) => (JSON.parse(run("docker", ["inspect", container]))[0].Mounts as { Source: string }[]).map((m) => m.Source);
+/** The host files bind-mounted as the service's own files (berth's health checker, mounted beside them under a read-only root, left out). */
+const mountSources = (container: string) =>
+    (JSON.parse(run("docker", ["inspect", container]))[0].Mounts as { Source: string; Destination: string }[]).filter((m) => m.Destination !== CHECKER).map((m) => m.Source);
 
 /** The server: answers every request with /etc/files-e2e/message.txt as it is now. */
 
@@ -90,7 +93,9 @@ describe("files on Docker", () => {
         before = { web: containerOf("web"), locked: containerOf("locked") };
         const locked = JSON.parse(run("docker", ["inspect", before.locked]))[0];
         expect(locked.HostConfig.ReadonlyRootfs).toBe(true);
+        // Its two files, and berth's health checker (the engine refuses uploads into a read-only root).
         expect(locked.Mounts.map((m: any) => [m.Type, m.Destination, m.RW]).sort()).toEqual([
+            ["bind", CHECKER, false],
             ["bind", "/etc/files-e2e/message.txt", false],
             ["bind", "/usr/local/bin/serve", false],
         ]);
