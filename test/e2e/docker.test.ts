@@ -58,7 +58,10 @@ describe("docker target: dev stack on the local engine", () => {
     // The program deployed: a branch of the repo's, so that tests can change web and db as a pull request would.
     const branch = branchPublishingE2ePort();
     const password = `pw-${randomBytes(12).toString("hex")}`;
-    const up = (label: string) => s.stack.up({ onOutput: progress(label) });
+    /** Every engine event of this suite's runs (the event log the engine streams), scanned for the secret at the end. */
+    const events: string[] = [];
+    const onEvent = (e: unknown) => events.push(JSON.stringify(e));
+    const up = (label: string) => s.stack.up({ onOutput: progress(label), onEvent });
 
     beforeAll(async () => {
         requireDockerTarget();
@@ -76,7 +79,7 @@ describe("docker target: dev stack on the local engine", () => {
     });
 
     it("up (with berth's policy pack, by folder) deploys the app; it answers through its load balancer from both replicas", async () => {
-        const out = await s.stack.up({ onOutput: progress("up"), policyPacks: [POLICY_PACK], policyPackConfigs: [policyConfigFor("dev")!] });
+        const out = await s.stack.up({ onOutput: progress("up"), onEvent, policyPacks: [POLICY_PACK], policyPackConfigs: [policyConfigFor("dev")!] });
         expect(out.stdout).toMatch(/Policies:[\s\S]*berth@v0\.1\.0/);
         url = out.outputs.url.value as string;
         expect(url).toBe(`http://127.0.0.1:${E2E_PUBLISH_PORT}`);
@@ -95,8 +98,8 @@ describe("docker target: dev stack on the local engine", () => {
 
     it("previews and refreshes with no changes, built images included", async () => {
         expect(builtImages(STACK).map((i) => i.split(":")[0]).sort()).toEqual([`${PREFIX}-db`, `${PREFIX}-lb`, `${PREFIX}-redis`, `${PREFIX}-web`, `${PREFIX}-worker`]);
-        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview") });
-        await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh") });
+        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview"), onEvent });
+        await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh"), onEvent });
         const sum = summarize(await previewStack(STACK, s.env, policyConfigFor("dev"), branch));
         expect(sum.markdown).toContain("- nothing in the app changes");
         expect(sum.blocking).toEqual([]);
@@ -198,7 +201,7 @@ describe("docker target: dev stack on the local engine", () => {
                 expect(c.Config.Image).not.toBe(oldImage);
             }
         }
-        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after rollouts") });
+        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after rollouts"), onEvent });
     });
 
     it("keeps db's data across an image update (stop-first replacement), destroy and up", async () => {
@@ -229,9 +232,11 @@ describe("docker target: dev stack on the local engine", () => {
         const again = await up("up again");
         expect(again.outputs.url.value).toBe(url);
         expect((await visit(url)).visits).toBe(afterUpdate + 1);
-        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after re-up") });
+        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after re-up"), onEvent });
         // The secret is in the containers' env (docker inspect shows it: the README says so and offers `as: file`), never in plain text in a state file the engine kept (checkpoints, .bak, history, backups) or in the outputs.
         expect(stateFilesHolding(STACK, password)).toEqual([]);
+        expect(events.length).toBeGreaterThan(100);
+        expect(events.filter((e) => e.includes(password) || e.includes(Buffer.from(password).toString("base64"))).length, "engine events holding the secret").toBe(0);
         expect(JSON.stringify(await s.stack.outputs())).not.toContain(password);
     });
 });
