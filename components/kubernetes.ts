@@ -139,13 +139,6 @@ function resources(svc: ResolvedService): k8s.types.input.core.v1.ResourceRequir
  */
 export const ENDPOINT_DRAIN_SECONDS = 5;
 
-/**
- * A port's port on the service's Service (what peers and a dependency wait
- * connect to): the container port, published or not (a published port is
- * also on the `<service>-published` Service, at its `publish` port).
- */
-export const servicePort = (p: ResolvedService["ports"][number]) => p.port;
-
 /** Annotations, or none when empty. */
 const orNone = (a: Record<string, string>) => (Object.keys(a).length > 0 ? a : undefined);
 
@@ -157,8 +150,8 @@ const orNone = (a: Record<string, string>) => (Object.keys(a).length > 0 ? a : u
  */
 export function waitPort(dep: ResolvedService): number {
     const checked = dep.health.readiness?.http?.port ?? dep.health.readiness?.tcp?.port;
-    const p = dep.ports.find((x) => x.protocol === "tcp" && x.port === checked) ?? dep.ports.find((x) => x.protocol === "tcp")!;
-    return servicePort(p);
+    // The Service `<service>` has every port at its container port (a published one is also on `<service>-published`).
+    return (dep.ports.find((x) => x.protocol === "tcp" && x.port === checked) ?? dep.ports.find((x) => x.protocol === "tcp")!).port;
 }
 
 /**

@@ -33,15 +33,11 @@ export function berthEnv(): Record<string, string> {
  */
 export function stateFilesHolding(stackName: string, secret: string, project = "berth"): string[] {
     const root = path.join(REPO, ".pulumi-state", ".pulumi");
+    const list = (dir: string, keep: (f: string) => boolean = () => true) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter(keep).map((f) => path.join(dir, f)) : []);
     const files = [
-        ...["stacks"].flatMap((d) => {
-            const dir = path.join(root, d, project);
-            return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith(`${stackName}.json`)).map((f) => path.join(dir, f)) : [];
-        }),
-        ...["history", "backups"].flatMap((d) => {
-            const dir = path.join(root, d, project, stackName);
-            return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
-        }),
+        ...list(path.join(root, "stacks", project), (f) => f.startsWith(`${stackName}.json`)),
+        ...list(path.join(root, "history", project, stackName)),
+        ...list(path.join(root, "backups", project, stackName)),
     ];
     if (files.length === 0) throw new Error(`no state files of stack ${stackName} under ${root}: nothing to scan`);
     const needles = [secret, Buffer.from(secret).toString("base64")];
