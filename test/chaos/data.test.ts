@@ -63,7 +63,24 @@ describe.each(TARGETS)("data across %s cycles", (target) => {
         if (target === "docker") requireDockerTarget();
         else localCluster();
         s = await chaosStack(name, target, branch);
-        const up = (label: string) => s!.stack.up({ onOutput: progress(`${name} ${label}`) });
+        const up = async (label: string) => {
+            try {
+                return await s!.stack.up({ onOutput: progress(`${name} ${label}`) });
+            } catch (e) {
+                // Evidence for a rollout that never completes (seen once, issue 15): what the
+                // cluster held when the up gave up, before the teardown removes it.
+                if (target === "kubernetes") {
+                    for (const args of [["get", "deploy,rs,pods", "-o", "wide"], ["describe", "pods"], ["get", "events", "--sort-by=.lastTimestamp"]]) {
+                        try {
+                            process.stderr.write(`[chaos data kubernetes] kubectl ${args.join(" ")}:\n${localCluster().kubectl(...args, "-n", s!.namespace!)}\n`);
+                        } catch (err) {
+                            process.stderr.write(`[chaos data kubernetes] kubectl ${args.join(" ")} failed: ${err}\n`);
+                        }
+                    }
+                }
+                throw e;
+            }
+        };
         await up("first up");
         const expected: string[] = [];
         const cycles: Cycle[] = [];
