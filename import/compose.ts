@@ -534,7 +534,7 @@ function appNotes(ctx: Ctx) {
         ctx.findings.push({
             path: "services.*.ports",
             kind: "approximated",
-            message: `published ports (${published.join(", ")}): on Docker they bind to berth:docker.publishAddress (127.0.0.1 unless set; Compose binds every address) and pass berth's load balancer, which speaks HTTP (HAProxy in http mode): a published port whose protocol is not HTTP (a database, Redis, Kafka) does not answer there, though services still reach it as <service>:<port>; Kubernetes publishes them by berth:kubernetes.serviceType`,
+            message: `published ports (${published.join(", ")}): on Docker they bind to berth:docker.publishAddress (127.0.0.1 unless set; Compose binds every address) and pass berth's load balancer (HAProxy): a port with an HTTP check is balanced per request, any other per connection with its bytes untouched (mode tcp: a database or Redis port answers too); a published UDP port is refused on Docker; Kubernetes publishes them by berth:kubernetes.serviceType`,
         });
     }
     ctx.findings.push({
