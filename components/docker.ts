@@ -24,7 +24,7 @@ import { z } from "zod";
 import { CHECKER, checkArgv, checkerBinary, checkerBinaryProblem, checkerHash, usesChecker } from "./checker";
 import { fileBytes, hostFile, isUtf8, octalMode, sourcePath } from "./files";
 import { buildTag, contextHash } from "./images";
-import { BindMountSpec, Check, NetworkSpec, VolumeSpec, restartLimit } from "./spec";
+import { BindMountSpec, Check, NetworkSpec, VolumeSpec, keyStep, restartLimit } from "./spec";
 import { DeployContext, RefusalInput, ResolvedService, ServiceHandle, ServiceUses, Target, defineDriver, mountedBy } from "./target";
 
 /** The Docker target's settings: `berth:docker`, or the App's `settings.docker`. */
@@ -500,6 +500,18 @@ export const dockerDriver = defineDriver({
                     : [],
             ),
             ...hostPathProblems(name, field(name, "bindMounts") ?? [], (field(name, "files") ?? []).length > 0 && field(name, "security")?.readOnlyRootFilesystem === true, settings),
+            // A file secret is uploaded into the container before it starts, which the engine
+            // refuses on a read-only root; a bind mount would put the value in plain text on a
+            // disk of this machine, so it is refused instead of failing at create.
+            ...(field(name, "security")?.readOnlyRootFilesystem === true
+                ? Object.entries(field(name, "secrets") ?? {}).flatMap(([secret, s]) =>
+                      s.as === "file"
+                          ? [
+                                `app.services.${name}.secrets${keyStep(secret)}: a file secret is uploaded into the container, which the Docker engine refuses with app.services.${name}.security.readOnlyRootFilesystem true; give it as: "env" on this stack, or set readOnlyRootFilesystem to false (Kubernetes mounts it from a Secret either way)`,
+                            ]
+                          : [],
+                  )
+                : []),
         ]),
         ...checkerRefusals(serviceNames, field, settings),
     ],

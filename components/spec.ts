@@ -336,6 +336,13 @@ export const labelKey = z
  * characters (letters, digits, '-', '_', '.', starting and ending with a
  * letter or digit), after an optional DNS subdomain prefix and '/'.
  */
+/**
+ * One step of a key path as messages print it: `.name` for a plain name, else
+ * the key quoted (`["discovery.type"]`, `["a\\nb"]`), so that a dot cannot read
+ * as nesting and a newline cannot break the one-problem-per-line list.
+ */
+export const keyStep = (k: string | number) => (typeof k === "number" ? `[${k}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+
 export function isAnnotationKey(key: string): boolean {
     const slash = key.lastIndexOf("/");
     const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import { z } from "zod";
 import { DRIVERS, TargetKind, driverOf } from "./drivers";
 import { fileBytes, sourcePath } from "./files";
-import { AppInput, AppSpec, FILES_MAX_BYTES, FileSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
+import { AppInput, AppSpec, FILES_MAX_BYTES, FileSpec, ServiceSpec, VolumeSpec, appSchema, isDnsName, isRecord, keyStep, own, parseAll, serviceSchema, typedField, volumeSchema } from "./spec";
 import { StackConfig, stackConfigSchema } from "./stack";
 
 /** A service with the stack's overrides applied: the one place that merges them. */
@@ -59,12 +59,6 @@ export class BerthInputError extends BerthError {
     }
 }
 
-/**
- * One step of a key path as messages print it: `.name` for a plain name, else
- * the key quoted (`["discovery.type"]`, `["a\\nb"]`), so that a dot cannot read
- * as nesting and a newline cannot break the one-problem-per-line list.
- */
-export const keyStep = (k: string | number) => (typeof k === "number" ? `[${k}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
 /** A top-level `berth:` key as messages print it: plain, or quoted. */
 export const berthKey = (k: string) => `berth:${keyStep(k).replace(/^\./, "")}`;
 
