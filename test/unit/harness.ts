@@ -47,6 +47,8 @@ export async function render(
         kubeconfigEnv?: string;
         /** What a load-balancer controller gave the Services (status.loadBalancer.ingress). @default none */
         loadBalancerIngress?: { ip?: string; hostname?: string }[];
+        /** A preview of new Services: the API server has assigned no node port yet. @default false (assigned: 30000, 30001, ...) */
+        nodePortsUnassigned?: boolean;
         /** The App's name and args besides the spec. @default "demo", none */
         app?: { name?: string; args?: Omit<AppArgs, "spec"> };
         /** More Apps in the same program, created after it in order. */
@@ -72,7 +74,7 @@ export async function render(
                     state.metadata = { ...args.inputs.metadata, name: `${args.name}-r4nd0m` };
                 }
                 if (args.type === "kubernetes:core/v1:Service") {
-                    state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
+                    state.spec = { ...args.inputs.spec, ports: (args.inputs.spec?.ports ?? []).map((p: any, i: number) => (opts.nodePortsUnassigned ? p : { ...p, nodePort: 30000 + i })) };
                     // A read of the live Service (args.id set) has no inputs: what the cluster reports.
                     state.status = { loadBalancer: opts.loadBalancerIngress ? { ingress: opts.loadBalancerIngress } : {} };
                 }

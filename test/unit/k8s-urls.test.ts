@@ -44,6 +44,12 @@ describe("NodePort", () => {
         expect(r.warnings.filter((w) => NODE_ADDRESS_WARNING.test(w))).toEqual([]);
     });
 
+    it("is unknown at a preview of a new Service (no node port assigned yet), never a URL ending in :undefined", async () => {
+        const r = await render(demo, k8s({ context: "berth-local", serviceType: "NodePort" }), { secrets, kubeconfigEnv: local, nodePortsUnassigned: true });
+        expect(r.outputs.urls).toBeUndefined(); // an unknown output: its apply never runs
+        expect(r.byName("demo-web-published-service").inputs.spec.type).toBe("NodePort");
+    });
+
     it("follows berth:kubernetes.context and .kubeconfig, not only the current context", async () => {
         const r = await render(demo, k8s({ kubeconfig: both, context: "berth-local" }), { secrets, kubeconfigEnv: remote });
         expect(r.outputs.urls).toEqual({ web: "http://127.0.0.1:30000" });
