@@ -27,6 +27,9 @@ beforeAll(() => {
 describe("kubernetes target: staging-like stack on a local API server", () => {
     let s: E2eStack;
     let pvcUid = "";
+    // Every engine event of this stack's ups, previews, refresh and destroy: scanned for the secrets at the end.
+    const engineEvents: string[] = [];
+    const onEvent = (e: EngineEvent) => engineEvents.push(JSON.stringify(e));
 
     beforeAll(async () => {
         // Nothing of this run's name may exist before it starts.
@@ -44,7 +47,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
     afterAll(() => teardown(s, cluster, NS));
 
     it("up converges with the provider's real awaits", async () => {
-        const up = await s.stack.up({ onOutput: progress("up") });
+        const up = await s.stack.up({ onEvent, onOutput: progress("up") });
         expect(up.summary.result).toBe("succeeded");
         expect(up.outputs.target.value).toBe("kubernetes");
         expect(up.summary.resourceChanges?.create).toBeGreaterThanOrEqual(20);
@@ -142,13 +145,13 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
     });
 
     it("previews no changes after up", async () => {
-        const pre = await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview") });
+        const pre = await s.stack.preview({ expectNoChanges: true, onEvent, onOutput: progress("preview") });
         expect(pre.changeSummary.create ?? 0).toBe(0);
         expect(pre.changeSummary.update ?? 0).toBe(0);
     });
 
     it("refreshes with no changes", async () => {
-        const ref = await s.stack.refresh({ expectNoChanges: true, onOutput: progress("refresh") });
+        const ref = await s.stack.refresh({ expectNoChanges: true, onEvent, onOutput: progress("refresh") });
         expect(ref.summary.result).toBe("succeeded");
     });
 
@@ -156,7 +159,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const before = getJson("deployments").find((d) => d.metadata.name === "web").metadata.uid;
         await s.stack.setConfig("berth:services", { value: JSON.stringify({ web: { scaling: { min: 3, max: 6, cpuPercent: 70 }, env: { FEATURE_GREETING: "hello" } } }) });
         const events: EngineEvent[] = [];
-        await s.stack.preview({ onEvent: (e) => events.push(e), onOutput: progress("preview edit") });
+        await s.stack.preview({ onEvent: (e) => (events.push(e), onEvent(e)), onOutput: progress("preview edit") });
         const changed = events
             .map((e) => e.resourcePreEvent?.metadata)
             .filter((m) => m && !["same", "read"].includes(m.op))
@@ -166,7 +169,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
             ["update", "kubernetes:apps/v1:Deployment", "demo-web-deployment"],
             ["update", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "demo-web-hpa"],
         ]);
-        const up = await s.stack.up({ onOutput: progress("up edit") });
+        const up = await s.stack.up({ onEvent, onOutput: progress("up edit") });
         expect(up.summary.resourceChanges).toMatchObject({ update: 2 });
         const web = getJson("deployments").find((d) => d.metadata.name === "web");
         expect(web.metadata.uid).toBe(before); // updated in place, not replaced
@@ -180,7 +183,7 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         const before = web();
         const rsBefore = names(getJson("replicasets")).filter((n) => n.startsWith("web-"));
         await s.stack.setConfig("berth:dbPassword", { value: NEW_PASSWORD, secret: true });
-        await s.stack.up({ onOutput: progress("new secret") });
+        await s.stack.up({ onEvent, onOutput: progress("new secret") });
         const after = web();
         expect(ref(after)).not.toBe(ref(before));
         expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
@@ -203,17 +206,17 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
             ]);
         const objects = engineOwned();
         await s.stack.setConfig("berth:volumes", { value: JSON.stringify({ pgdata: { access: "ReadWriteMany" } }) });
-        await expect(s.stack.up({ onOutput: progress("up data loss") })).rejects.toThrow(
+        await expect(s.stack.up({ onEvent, onOutput: progress("up data loss") })).rejects.toThrow(
             /berth: stack "e2e-k8s-[a-z0-9]+" refuses to lose data:\s+- volume pgdata: access ReadWriteOnce -> ReadWriteMany would replace the volume and lose its data; to allow it, set volumes\.pgdata\.allowDataLoss: true/,
         );
         expect(JSON.stringify(getJson("persistentvolumeclaims").map((p) => [p.metadata.uid, p.spec.accessModes]))).toBe(before);
         expect(engineOwned()).toBe(objects);
         await s.stack.removeConfig("berth:volumes");
-        await s.stack.preview({ expectNoChanges: true, onOutput: progress("preview after revert") });
+        await s.stack.preview({ expectNoChanges: true, onEvent, onOutput: progress("preview after revert") });
     });
 
     it("destroy leaves only the retained namespace and PVC, and a second up adopts the PVC", async () => {
-        const d = await s.stack.destroy({ onOutput: progress("destroy") });
+        const d = await s.stack.destroy({ onEvent, onOutput: progress("destroy") });
         expect(d.summary.result).toBe("succeeded");
         expect(names(getJson("deployments"))).toEqual([]);
         expect(names(getJson("services"))).toEqual([]);
@@ -222,12 +225,17 @@ describe("kubernetes target: staging-like stack on a local API server", () => {
         expect(names(getJson("secrets"))).toEqual([]);
         expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid])).toEqual([["pgdata", pvcUid]]);
 
-        const up = await s.stack.up({ onOutput: progress("up again") });
+        const up = await s.stack.up({ onEvent, onOutput: progress("up again") });
         expect(up.summary.result).toBe("succeeded");
         expect(getJson("persistentvolumeclaims").map((p) => [p.metadata.name, p.metadata.uid, p.status.phase])).toEqual([["pgdata", pvcUid, "Bound"]]);
         // Neither secret value used by this suite is in plain text in any state file the engine kept (checkpoints, .bak, history, backups), nor in the outputs.
         for (const secret of [PASSWORD, NEW_PASSWORD]) expect(stateFilesHolding(STACK, secret)).toEqual([]);
         expect(JSON.stringify(await s.stack.outputs())).not.toContain(PASSWORD);
+        // Nor in any engine event (the stream the engine logs), base64 included; the count shows the stream was seen.
+        expect(engineEvents.length).toBeGreaterThan(100);
+        for (const secret of [PASSWORD, NEW_PASSWORD]) {
+            expect(engineEvents.filter((e) => e.includes(secret) || e.includes(Buffer.from(secret).toString("base64"))).length, "engine events holding a secret").toBe(0);
+        }
     });
 });
 
