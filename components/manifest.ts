@@ -5,6 +5,7 @@
  * one back for its data-safety check (datasafety.ts) and diffs two of them for
  * preview summaries (summary.ts).
  */
+import { filesHash } from "./files";
 import { Check } from "./spec";
 import { DeployContext, Driver } from "./target";
 
@@ -21,6 +22,10 @@ export interface ServiceManifest {
     readonly probes: Record<string, string>;
     readonly networks: string[];
     readonly volumes: string[];
+    /** Its files by path: sha256 of the path, mode and content (first 10 hex digits), never the content. Absent when it has none. */
+    readonly files?: Record<string, string>;
+    /** Its bind mounts, `<host path>:<path>[:ro]` (Docker). Absent when it has none. */
+    readonly bindMounts?: string[];
 }
 
 export interface Manifest {
@@ -57,6 +62,8 @@ export function manifestOf(driver: Driver, ctx: DeployContext, imageOf: (svc: st
             probes,
             networks: svc.networks,
             volumes: svc.volumes.map((m) => `${m.volume}:${m.path}`),
+            ...(svc.files.length ? { files: Object.fromEntries(svc.files.map((f) => [f.path, filesHash([f])])) } : {}),
+            ...(svc.bindMounts.length ? { bindMounts: svc.bindMounts.map((m) => `${m.hostPath}:${m.path}${m.readOnly ? ":ro" : ""}`) } : {}),
         };
     }
     return { target: driver.kind, exposure: driver.exposure(ctx.settings), services, volumes };

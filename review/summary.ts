@@ -96,6 +96,15 @@ export function describeService(name: string, before: ServiceManifest | undefine
     for (const k of list(before.secrets)) if (!list(after.secrets).includes(k)) words.push(`secret ${k} removed`);
     const pub = (s: ServiceManifest) => s.ports.filter((p) => p.publish !== undefined).map((p) => `${p.publish}->${p.port}`).sort().join(",");
     if (pub(before) !== pub(after)) words.push(`published ports ${pub(before) || "none"} -> ${pub(after) || "none"}`);
+    const bf = before.files ?? {};
+    const af = after.files ?? {};
+    for (const f of Object.keys(af).sort()) {
+        if (!(f in bf)) words.push(`new file ${f}`);
+        else if (bf[f] !== af[f]) words.push(`file ${f} changed`);
+    }
+    for (const f of Object.keys(bf).sort()) if (!(f in af)) words.push(`file ${f} removed`);
+    for (const m of list(after.bindMounts)) if (!list(before.bindMounts).includes(m)) words.push(`new bind mount ${m}`);
+    for (const m of list(before.bindMounts)) if (!list(after.bindMounts).includes(m)) words.push(`bind mount ${m} removed`);
     for (const k of new Set([...Object.keys(before.probes), ...Object.keys(after.probes)])) {
         if (before.probes[k] !== after.probes[k]) words.push(`${k} check ${before.probes[k] ?? "none"} -> ${after.probes[k] ?? "none"}`);
     }

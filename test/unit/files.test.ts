@@ -7,6 +7,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { filesHash } from "../../components/files";
 import { AppInput, FileSpec } from "../../components/spec";
+import { describeService } from "../../review/summary";
 import { refusal, render } from "./harness";
 
 const dockerCfg = { target: "docker" };
@@ -271,3 +272,21 @@ describe("files are refused before anything registers, all in one round", () => 
         expect(Object.keys(r.byName("demo-app-files").inputs.data)).toEqual(["f0-big", "f1-two"]);
     });
 });
+
+describe("files and bind mounts in the manifest a summary reads", () => {
+    it("lists each file by path with a hash of its content (never the content) and each bind mount", async () => {
+        const hostDir = fs.mkdtempSync(path.join(tmp, "bind-"));
+        const a = await render(one({ files: files("v1"), bindMounts: [{ hostPath: hostDir, path: "/srv", readOnly: true }] }), dockerCfg);
+        const b = await render(one({ files: files("v2") }), dockerCfg);
+        const ma = (a.outputs.berth as any).services.app;
+        const mb = (b.outputs.berth as any).services.app;
+        expect(ma.files).toEqual({ "/etc/app/app.conf": filesHash([{ ...files("v1")[0], mode: 0o644 } as FileSpec]), "/usr/local/bin/start.sh": filesHash([files("v1")[1] as FileSpec]) });
+        expect(JSON.stringify(ma)).not.toContain("echo");
+        expect(ma.bindMounts).toEqual([`${hostDir}:/srv:ro`]);
+        expect(mb.files["/etc/app/app.conf"]).toBe(ma.files["/etc/app/app.conf"]);
+        expect(mb.files["/usr/local/bin/start.sh"]).not.toBe(ma.files["/usr/local/bin/start.sh"]);
+        expect(describeService("app", ma, mb)).toEqual(["file /usr/local/bin/start.sh changed", `bind mount ${hostDir}:/srv:ro removed`]);
+        expect(describeService("app", mb, { ...mb, files: { "/etc/app/app.conf": mb.files["/etc/app/app.conf"] } })).toEqual(["file /usr/local/bin/start.sh removed"]);
+    });
+});
+

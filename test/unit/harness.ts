@@ -120,6 +120,7 @@ export async function render(
             throw e;
         }
         app.urls.apply((u) => (outputs.urls = u));
+        outputs.berth = app.manifest; // the stack output `berth` (a plain Manifest)
         await registrationsDone();
     } finally {
         (pulumi.log as any).warn = origWarn;
