@@ -10,6 +10,7 @@ import { checkDataSafety } from "./datasafety";
 import { TargetSettings, driverOf } from "./drivers";
 import { buildTag } from "./images";
 import { Manifest, manifestOf } from "./manifest";
+import { keepSecretsOutOfDebugLogs } from "./sdklog";
 import { AppInput, NetworkSpec, VolumeSpec, isRecord, own } from "./spec";
 import { DeployContext, ResolvedService, Target } from "./target";
 import { BerthError, BerthInputError, validate, volumeWithOverrides, withOverrides } from "./validate";
@@ -175,6 +176,7 @@ export class App extends pulumi.ComponentResource {
      * registering anything when either check fails. The program's entry point.
      */
     static async create(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions): Promise<App> {
+        keepSecretsOutOfDebugLogs();
         const planned = plan(name, args);
         await checkDataSafety(name, planned.ctx, planned.manifest);
         return new App(name, { [CHECKED]: planned }, opts);
