@@ -479,12 +479,11 @@ function convert(ctx: Ctx): ImportResult {
             );
         }
         out.security = security;
-        // The spec's own order (services/demo.ts reads so).
-        const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
-        ctx.services[name] = Object.fromEntries(order.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
+        ctx.services[name] = ordered(out);
     }
     resolveHealthyDeps(ctx);
     checkSharedVolumes(ctx);
+    peerPorts(ctx);
     for (const [name, svc] of Object.entries(ctx.services)) {
         if ((svc.aliases as string[] | undefined)?.length && !svc.ports?.length) {
             ctx.findings.push({
@@ -509,6 +508,49 @@ function convert(ctx: Ctx): ImportResult {
 }
 
 /** What policies/rules.ts will report for each service as imported. */
+/** A service's fields in the spec's own order (services/demo.ts reads so). */
+function ordered(out: ServiceOut): ServiceOut {
+    const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
+    return Object.fromEntries(order.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
+}
+
+/**
+ * On Compose's network a service reaches any port of another by name, listed
+ * or not; on Kubernetes only the ports of its Service, which berth makes from
+ * `ports` (Compose's ports and expose). A port that a service's env or
+ * command names (`backend:9091`, `http://api:8000/`) is added to the named
+ * service's ports when they lack it (reported); a service without ports that
+ * others depend on is reported, since no Service can be made for it.
+ */
+function peerPorts(ctx: Ctx): void {
+    const words = (v: unknown, key: string): [string, string][] => (typeof v === "string" ? [[key, v]] : Array.isArray(v) ? v.map((w, i) => [`${key}[${i}]`, String(w)]) : []);
+    for (const [from, svc] of Object.entries(ctx.services)) {
+        const texts = [...Object.entries(svc.env ?? {}).map(([k, v]): [string, string] => [`environment.${k}`, v]), ...words(svc.command, "entrypoint"), ...words(svc.args, "command")];
+        for (const [where, text] of texts) {
+            for (const [, to, digits] of text.matchAll(/(?<![\w.@-])([a-z][a-z0-9-]*):(\d{1,5})(?!\d)/g)) {
+                const port = Number(digits);
+                const target = ctx.services[to];
+                if (to === from || !target || port < 1 || port > 65535 || target.ports?.some((p) => p.port === port && p.protocol !== "udp")) continue;
+                ctx.services[to] = ordered({ ...target, ports: [...(target.ports ?? []), { port }] });
+                ctx.findings.push({
+                    path: `services.${to}.ports`,
+                    kind: "approximated",
+                    message: `port ${port} added: services.${from}.${where} names ${to}:${port}, which Compose's network lets it reach without expose; on Kubernetes a peer reaches only the ports the service lists (its Service), so it is listed`,
+                });
+            }
+        }
+    }
+    for (const [name, svc] of Object.entries(ctx.services)) {
+        const dependents = Object.entries(ctx.services).filter(([, s]) => s.dependsOn && name in s.dependsOn).map(([n]) => n);
+        if (svc.ports?.length || dependents.length === 0) continue;
+        ctx.findings.push({
+            path: `services.${name}`,
+            kind: "approximated",
+            message: `no ports (neither ports nor expose), and ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on it: on Docker they reach any of its ports by name, on Kubernetes none (berth makes no Service without ports); add ports: [{ port: <the port they use> }] in the module`,
+        });
+    }
+}
+
 function policyNotes(services: Record<string, ServiceOut>): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [name, svc] of Object.entries(services)) {

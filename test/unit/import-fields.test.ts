@@ -111,3 +111,38 @@ describe("network aliases and container_name", () => {
         expect(finding(r, "services.worker")!.message).toContain("Kubernetes refuses aliases of a service without ports");
     });
 });
+
+describe("ports that peers reach without expose", () => {
+    it("adds a port that another service's env or command names, once, and reports it", () => {
+        const r = imp(
+            [
+                "services:",
+                "  web:",
+                "    image: nginx",
+                "    environment: [API=http://api:8000/v1, CACHE=cache:6379, OTHER=elsewhere:9000]",
+                "    command: --upstream api:8000 --db db:5432",
+                "  api: {image: api}",
+                "  cache: {image: redis, expose: [6379]}",
+                "  db: {image: postgres}",
+            ].join("\n"),
+        );
+        expect(svc(r, "api").ports).toEqual([{ port: 8000 }]);
+        expect(svc(r, "cache").ports).toEqual([{ port: 6379 }]); // already listed: not twice
+        expect(svc(r, "db").ports).toEqual([{ port: 5432 }]);
+        expect(Object.keys(svc(r, "api"))).toEqual(["image", "ports", "security"]); // in the spec's order
+        expect(finding(r, "services.api.ports")?.message).toBe(
+            "port 8000 added: services.web.environment.API names api:8000, which Compose's network lets it reach without expose; on Kubernetes a peer reaches only the ports the service lists (its Service), so it is listed",
+        );
+        expect(finding(r, "services.db.ports")?.message).toMatch(/^port 5432 added: services\.web\.command names db:5432/);
+        expect(r.findings.filter((f) => f.path === "services.api.ports")).toHaveLength(1);
+        validOn(r, "kubernetes");
+    });
+
+    it("reports a service without ports that others depend on", () => {
+        const r = imp("services:\n  app: {image: app, depends_on: [mongo]}\n  mongo: {image: mongo}\n");
+        expect(svc(r, "mongo").ports).toBeUndefined();
+        expect(finding(r, "services.mongo")?.message).toBe(
+            "no ports (neither ports nor expose), and app depends on it: on Docker they reach any of its ports by name, on Kubernetes none (berth makes no Service without ports); add ports: [{ port: <the port they use> }] in the module",
+        );
+    });
+});
