@@ -620,7 +620,7 @@ function deploy(appName: string, ctx: DeployContext<KubernetesSettings>, app: pu
                     else if (type === "NodePort") {
                         const { host, why } = nodePortHost();
                         // A new Service's node port is assigned by the API server: unknown at a preview (not "undefined").
-                        if (host) url = service.spec.ports.apply((ps): pulumi.Input<string> => (ps[0].nodePort === undefined ? (pulumi.output(pulumi.unknown) as pulumi.Output<string>) : `http://${urlHost(host)}:${ps[0].nodePort}`)) as pulumi.Output<string>;
+                        if (host) url = service.spec.ports.apply((ps) => (ps[0].nodePort === undefined ? (pulumi.output(pulumi.unknown) as pulumi.Output<string>) : pulumi.output(`http://${urlHost(host)}:${ps[0].nodePort}`)));
                         else
                             pulumi.log.warn(
                                 `service ${svc.name}: no URL output: ${why}, so its NodePort is not reached on 127.0.0.1; set berth:kubernetes.nodeAddress to the address users reach the cluster's nodes on`,

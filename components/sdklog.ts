@@ -22,5 +22,6 @@ export const FILTERED = Symbol.for("berth.dev/debug-filter");
 export function keepSecretsOutOfDebugLogs(log: { debug: typeof pulumi.log.debug } = pulumi.log): void {
     const debug = log.debug;
     if ((debug as { [FILTERED]?: boolean })[FILTERED]) return;
-    log.debug = Object.assign((msg: string, ...rest: Parameters<typeof debug> extends [string, ...infer R] ? R : never) => debug(withoutRpcResponse(msg), ...rest), { [FILTERED]: true });
+    const filtered: typeof debug = (msg, ...rest) => debug(withoutRpcResponse(msg), ...rest);
+    log.debug = Object.assign(filtered, { [FILTERED]: true });
 }

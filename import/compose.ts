@@ -508,10 +508,12 @@ function convert(ctx: Ctx): ImportResult {
 }
 
 /** What policies/rules.ts will report for each service as imported. */
-/** A service's fields in the spec's own order (services/demo.ts reads so). */
+/** The spec's own order of a service's fields (services/demo.ts reads so). */
+const FIELD_ORDER = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
+
+/** A service's fields in FIELD_ORDER. */
 function ordered(out: ServiceOut): ServiceOut {
-    const order = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
-    return Object.fromEntries(order.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
+    return Object.fromEntries(FIELD_ORDER.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])) as ServiceOut;
 }
 
 /**

@@ -76,6 +76,23 @@ function list<T>(a: T[] | undefined): T[] {
     return a ?? [];
 }
 
+/** "new <what> k", "<what> k changed", "<what> k removed" between two maps, keys sorted. */
+function keyedChanges(what: string, before: Record<string, string>, after: Record<string, string>): string[] {
+    return [
+        ...Object.keys(after)
+            .sort()
+            .flatMap((k) => (!(k in before) ? [`new ${what} ${k}`] : before[k] !== after[k] ? [`${what} ${k} changed`] : [])),
+        ...Object.keys(before)
+            .sort()
+            .flatMap((k) => (k in after ? [] : [`${what} ${k} removed`])),
+    ];
+}
+
+/** "new <what> x", "<what> x removed" between two lists, in their order. */
+function listChanges(what: string, before: string[] | undefined, after: string[] | undefined): string[] {
+    return [...list(after).flatMap((x) => (list(before).includes(x) ? [] : [`new ${what} ${x}`])), ...list(before).flatMap((x) => (list(after).includes(x) ? [] : [`${what} ${x} removed`]))];
+}
+
 /** What changed in one service, in words. */
 export function describeService(name: string, before: ServiceManifest | undefined, after: ServiceManifest | undefined): string[] {
     if (!before && after) return [`new service (${after.image}, ${after.scaling ? `${after.scaling.min}..${after.scaling.max} replicas` : `${after.replicas} replicas`})`];
@@ -87,24 +104,10 @@ export function describeService(name: string, before: ServiceManifest | undefine
     if (before.replicas !== after.replicas && !(before.scaling && after.scaling)) words.push(`replicas ${before.replicas} -> ${after.replicas}`);
     const sc = (s?: ServiceManifest["scaling"]) => (s ? `${s.min}..${s.max}${s.cpuPercent ? ` at ${s.cpuPercent}% cpu` : ""}${s.memoryPercent ? ` at ${s.memoryPercent}% memory` : ""}` : "none");
     if (sc(before.scaling) !== sc(after.scaling)) words.push(`scaling rule ${sc(before.scaling)} -> ${sc(after.scaling)}`);
-    for (const k of Object.keys(after.env).sort()) {
-        if (!(k in before.env)) words.push(`new env var ${k}`);
-        else if (before.env[k] !== after.env[k]) words.push(`env var ${k} changed`);
-    }
-    for (const k of Object.keys(before.env).sort()) if (!(k in after.env)) words.push(`env var ${k} removed`);
-    for (const k of list(after.secrets)) if (!list(before.secrets).includes(k)) words.push(`new secret ${k}`);
-    for (const k of list(before.secrets)) if (!list(after.secrets).includes(k)) words.push(`secret ${k} removed`);
+    words.push(...keyedChanges("env var", before.env, after.env), ...listChanges("secret", before.secrets, after.secrets));
     const pub = (s: ServiceManifest) => s.ports.filter((p) => p.publish !== undefined).map((p) => `${p.publish}->${p.port}`).sort().join(",");
     if (pub(before) !== pub(after)) words.push(`published ports ${pub(before) || "none"} -> ${pub(after) || "none"}`);
-    const bf = before.files ?? {};
-    const af = after.files ?? {};
-    for (const f of Object.keys(af).sort()) {
-        if (!(f in bf)) words.push(`new file ${f}`);
-        else if (bf[f] !== af[f]) words.push(`file ${f} changed`);
-    }
-    for (const f of Object.keys(bf).sort()) if (!(f in af)) words.push(`file ${f} removed`);
-    for (const m of list(after.bindMounts)) if (!list(before.bindMounts).includes(m)) words.push(`new bind mount ${m}`);
-    for (const m of list(before.bindMounts)) if (!list(after.bindMounts).includes(m)) words.push(`bind mount ${m} removed`);
+    words.push(...keyedChanges("file", before.files ?? {}, after.files ?? {}), ...listChanges("bind mount", before.bindMounts, after.bindMounts));
     for (const k of new Set([...Object.keys(before.probes), ...Object.keys(after.probes)])) {
         if (before.probes[k] !== after.probes[k]) words.push(`${k} check ${before.probes[k] ?? "none"} -> ${after.probes[k] ?? "none"}`);
     }

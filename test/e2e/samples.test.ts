@@ -156,6 +156,13 @@ async function answerOf(url: string): Promise<Record<string, unknown>> {
     throw new Error(`${url} did not answer 200 in 180 s; last: ${last}`);
 }
 
+/** A preview with no change expected, then a refresh with none: the engine fails either on a change. */
+async function noChangeSeen(s: E2eStack, stack: string): Promise<void> {
+    await s.stack.preview({ expectNoChanges: true, onOutput: progress(`${stack} preview`) });
+    const r = await s.stack.refresh({ expectNoChanges: true, onOutput: progress(`${stack} refresh`) });
+    expect(r.summary.result).toBe("succeeded");
+}
+
 describe.each(DOCKER_SAMPLES)("sample $dir on Docker, as imported", (sample) => {
     const STACK = `e2e-sample-d-${sample.app}-${RUN_ID}`;
     const byLabel = (what: "container" | "network" | "volume") =>
@@ -217,11 +224,7 @@ describe.each(DOCKER_SAMPLES)("sample $dir on Docker, as imported", (sample) => 
         });
     }
 
-    it("a preview shows no change and a refresh changes nothing", async () => {
-        await s!.stack.preview({ expectNoChanges: true, onOutput: progress(`${STACK} preview`) });
-        const r = await s!.stack.refresh({ expectNoChanges: true, onOutput: progress(`${STACK} refresh`) });
-        expect(r.summary.result).toBe("succeeded");
-    });
+    it("a preview shows no change and a refresh changes nothing", () => noChangeSeen(s!, STACK));
 
     it("destroy leaves only the sample's volumes, retained", async () => {
         const d = await s!.stack.destroy({ onOutput: progress(`${STACK} destroy`) });
@@ -279,11 +282,7 @@ describe.each(CLUSTER_SAMPLES)("sample $dir on the local cluster, as imported", 
         console.log(`[samples] ${sample.dir} on the cluster answered at ${urls[sample.web]}: ${JSON.stringify(second)}`);
     });
 
-    it("a preview shows no change and a refresh changes nothing", async () => {
-        await s!.stack.preview({ expectNoChanges: true, onOutput: progress(`${STACK} preview`) });
-        const r = await s!.stack.refresh({ expectNoChanges: true, onOutput: progress(`${STACK} refresh`) });
-        expect(r.summary.result).toBe("succeeded");
-    });
+    it("a preview shows no change and a refresh changes nothing", () => noChangeSeen(s!, STACK));
 
     it("destroy leaves only the sample's claims, retained", async () => {
         const d = await s!.stack.destroy({ onOutput: progress(`${STACK} destroy`) });
