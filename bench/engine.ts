@@ -14,9 +14,12 @@ import { DB_PASSWORD, REPO, Stat, berthEnv, copyServices, load1, log, run, stat 
 export const PROGRAMS = { berth: path.join(REPO, "bench/programs/berth"), handwritten: path.join(REPO, "bench/programs/handwritten") };
 type Program = keyof typeof PROGRAMS;
 
-function pulumi(args: string[], cwd: string, timeoutS = 3600, allowFail = false) {
-    return run("pulumi", [...args, "--non-interactive"], { cwd, timeoutS, allowFail, env: berthEnv(clusterEnv()) });
+function pulumi(args: string[], cwd: string, timeoutS = 3600, allowFail = false, env: Record<string, string> = {}) {
+    return run("pulumi", [...args, "--non-interactive"], { cwd, timeoutS, allowFail, env: berthEnv({ ...clusterEnv(), ...env }) });
 }
+
+/** ts-node without its type check: what a preview costs once the program's TypeScript is only transpiled. */
+const TRANSPILE_ONLY = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
 
 let kube: Record<string, string> | undefined;
 /** KUBECONFIG of the local cluster (scripts/cluster env). */
@@ -38,6 +41,8 @@ export interface PreviewRow {
     berth: Stat;
     handwritten: Stat;
     ratio: Stat;
+    /** The same pair of previews with PULUMI_NODEJS_TRANSPILE_ONLY=true (no type check), interleaved in the same rounds. */
+    transpileOnly?: { berth: Stat; handwritten: Stat; ratio: Stat };
     load: number[];
 }
 
@@ -68,19 +73,35 @@ export async function previewBench(target: "docker" | "kubernetes", runs: number
             pulumi(["up", "--yes", "--skip-preview", "--stack", stacks[p]], PROGRAMS[p]);
         }
         const t: Record<Program, number[]> = { berth: [], handwritten: [] };
+        const tt: Record<Program, number[]> = { berth: [], handwritten: [] };
         const ratios: number[] = [];
+        const tRatios: number[] = [];
         const load: number[] = [];
         for (let r = 0; r < runs; r++) {
             const order: Program[] = r % 2 === 0 ? ["berth", "handwritten"] : ["handwritten", "berth"];
             const ms: Record<string, number> = {};
+            const tms: Record<string, number> = {};
             load.push(load1());
             for (const p of order) ms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p]).ms;
+            for (const p of order) tms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p], 3600, false, TRANSPILE_ONLY).ms;
             t.berth.push(ms.berth);
             t.handwritten.push(ms.handwritten);
             ratios.push(ms.berth / ms.handwritten);
-            log(`  preview ${target} ${r + 1}/${runs}: berth ${(ms.berth / 1000).toFixed(1)} s, hand-written ${(ms.handwritten / 1000).toFixed(1)} s (load ${load[load.length - 1].toFixed(1)})`);
+            tt.berth.push(tms.berth);
+            tt.handwritten.push(tms.handwritten);
+            tRatios.push(tms.berth / tms.handwritten);
+            const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
+            log(`  preview ${target} ${r + 1}/${runs}: berth ${s(ms.berth)}, hand-written ${s(ms.handwritten)}; no type check: berth ${s(tms.berth)}, hand-written ${s(tms.handwritten)} (load ${load[load.length - 1].toFixed(1)})`);
         }
-        return { target, app: target === "docker" ? "demo" : `${n} services (kwok node)`, berth: stat(t.berth), handwritten: stat(t.handwritten), ratio: stat(ratios), load };
+        return {
+            target,
+            app: target === "docker" ? "demo" : `${n} services (kwok node)`,
+            berth: stat(t.berth),
+            handwritten: stat(t.handwritten),
+            ratio: stat(ratios),
+            transpileOnly: { berth: stat(tt.berth), handwritten: stat(tt.handwritten), ratio: stat(tRatios) },
+            load,
+        };
     } finally {
         for (const p of ["berth", "handwritten"] as Program[]) {
             removeStack(PROGRAMS[p], stacks[p]);

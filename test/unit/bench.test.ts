@@ -147,7 +147,9 @@ describe("npm run bench at its smallest size", () => {
         expect(dev).toContain("| 2.00x (2.00 to 2.00) |");
         expect(dev).toContain("0.50x (0.50 to 0.50)");
         const st = (m: number) => ({ median: m, min: m, max: m, n: 1 });
-        expect(previewTable([{ target: "docker", app: "demo", berth: st(11000), handwritten: st(10000), ratio: st(1.1), load: [1] }])).toContain("| 1.10x (1.10 to 1.10) |");
+        const pv = previewTable([{ target: "docker", app: "demo", berth: st(11000), handwritten: st(10000), ratio: st(1.1), transpileOnly: { berth: st(6300), handwritten: st(6000), ratio: st(1.05) }, load: [1] }]);
+        expect(pv).toContain("| as run | 11.0 s (11.0 to 11.0) | 10.0 s (10.0 to 10.0) | 1.10x (1.10 to 1.10) |");
+        expect(pv).toContain("| no type check | 6.3 s (6.3 to 6.3) | 6.0 s (6.0 to 6.0) | 1.05x (1.05 to 1.05) |");
         expect(scaleTable([{ program: "berth", services: 50, resources: 157, previewMs: 1, upMs: 50000, noopPreviewMs: 1, destroyMs: 1, load: 1 }])).toContain("| 1000 ms |");
         expect(report({})).toBe("");
     });
