@@ -18,6 +18,8 @@ const REPO = path.resolve(__dirname, "..");
 export function owner(url: string, functionName: string): string {
     if (!url) return functionName === "(garbage collector)" ? "garbage collector" : functionName === "(program)" || functionName === "(idle)" ? "V8 and idle" : "Node (native)";
     const p = url.replace(/^file:\/\//, "");
+    // The inspector session that takes the profile: its time is the profiler's, not the render's.
+    if (p === "node:inspector") return "the profiler itself (node:inspector)";
     if (p.startsWith("node:") || !p.startsWith("/")) return "Node (built-in modules)";
     const nm = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p);
     if (nm) {

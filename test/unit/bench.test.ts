@@ -126,6 +126,8 @@ describe("npm run bench at its smallest size", () => {
         expect(owner(path.join(REPO, "node_modules/@pulumi/pulumi/runtime/debuggable.js"), "debuggablePromise")).toBe("Pulumi SDK (@pulumi/pulumi)");
         expect(owner(path.join(REPO, "node_modules/@cspotcode/source-map-support/source-map-support.js"), "wrapCallSite")).toMatch(/^source maps/);
         expect(owner("", "(garbage collector)")).toBe("garbage collector");
+        expect(owner("node:inspector", "post")).toBe("the profiler itself (node:inspector)");
+        expect(owner("node:events", "emit")).toBe("Node (built-in modules)");
         const table = profileTable(rows);
         expect(table).toContain("| **berth's own code (components/ and zod), per service** |");
     }, 120_000);
