@@ -64,7 +64,7 @@ export function devTable(samples: Sample[], failed: { side: string; round: numbe
             const r = side === "compose" ? undefined : pairRatios(samples, side, "compose", images, (s) => s.upMs);
             const ru = side === "compose" ? undefined : pairRatios(samples, side, "compose", images, (s) => s.updateMs);
             const touched = samples.find((s) => s.side === side && s.images === images && s.touchedWhat)?.touchedWhat ?? "";
-            const name = { berth: "berth (`npm run up`'s command: refresh, policy pack)", "berth-bare": "berth (`pulumi up`, no refresh, no policy pack, no type check)", compose: "compose `up --wait --build`", floor: "docker run, in parallel waves" }[side];
+            const name = { berth: "berth (`npm run up`'s command: refresh, policy pack, type check)", "berth-bare": "berth (`pulumi up`, no refresh, no policy pack, no type check)", compose: "compose `up --wait --build`", floor: "docker run, in parallel waves" }[side];
             lines.push(`| ${name} | ${up.n} | ${sec(up)} | ${r ? rat(r) : ""} | ${upd ? sec(upd) : ""} | ${ru ? rat(ru) : ""} | ${touched} |`);
         }
         const loads = samples.filter((s) => s.images === images).map((s) => s.load);
