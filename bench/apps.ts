@@ -41,9 +41,10 @@ export function demoApp(src: string, port: number) {
         // machine (load 15 to 35 on 2 cores) web's first checks fail while
         // node starts, 3 failures mark it unhealthy, and both berth and
         // Compose stop there. Compose, docker run and the hand-written
-        // program get the same start period. 50 s, not 60: Docker reports 60 s
-        // back as "1m0s", which berth's "60s" never equals, so every later
-        // preview proposes to replace the container (see docs/bench.md).
+        // program get the same start period. 50 s, not 60, since a berth that
+        // wrote 60 s as "60s" (Docker reports "1m0s") replaced the containers
+        // at every up; fixed (goDuration, components/docker.ts), the figure kept
+        // so that runs compare.
         (svc.health.readiness as { startPeriodSeconds?: number }).startPeriodSeconds = START_PERIOD_SECONDS;
     }
     return spec;

@@ -82,8 +82,16 @@ export async function previewBench(target: "docker" | "kubernetes", runs: number
             const ms: Record<string, number> = {};
             const tms: Record<string, number> = {};
             load.push(load1());
-            for (const p of order) ms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p]).ms;
-            for (const p of order) tms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p], 3600, false, TRANSPILE_ONLY).ms;
+            // Both orders alternate between rounds: berth and hand-written, and type-checked and not.
+            const asRun = () => order.forEach((p) => (ms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p]).ms));
+            const noCheck = () => order.forEach((p) => (tms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p], 3600, false, TRANSPILE_ONLY).ms));
+            if (Math.floor(r / 2) % 2 === 0) {
+                asRun();
+                noCheck();
+            } else {
+                noCheck();
+                asRun();
+            }
             t.berth.push(ms.berth);
             t.handwritten.push(ms.handwritten);
             ratios.push(ms.berth / ms.handwritten);

@@ -1,14 +1,15 @@
 // npm run bench [-- PART...]: berth side by side with Docker Compose, plain
 // `docker run` and a hand-written Pulumi program. PARTs (default: all, in
-// this order; about 75 minutes on the 2-core machine, loaded):
-//   construct    program construction with mocks, berth vs hand-written (about 6 min)
+// this order; 42 minutes on the quiet 2-core machine with BERTH_BENCH_RUNS=3,
+// two hours or more when it is loaded; each part's time below is from that run):
+//   construct    program construction with mocks, berth vs hand-written (7 min)
+//   profile      a CPU profile of one render of 200 services per target and side: self time by owner (2 min)
 //   dev          Docker, images cached: up from empty to all healthy, and the
-//                update of web's image, berth / compose / docker run (3 rounds, about 20 min)
-//   cold         Docker, cold images (layer cache busted after the base image), berth / compose (1 round, about 15 min)
-//   preview      no-op preview, berth vs hand-written, Docker (the demo) (about 10 min)
-//   preview-k8s  no-op preview, berth vs hand-written, Kubernetes (10 services, kwok node) (about 8 min)
-//   scale        real-engine preview and up of 10, 50 and 200 services on the local cluster's kwok node (about 20 min)
-//   profile      a CPU profile of one render of 200 services per target and side: self time by owner (about 1 min)
+//                update of web's image, berth / compose / docker run (3 rounds, 8 min)
+//   cold         Docker, cold images (layer cache busted after the base image), berth / compose (1 round, 4 min)
+//   preview      no-op preview, berth vs hand-written, Docker (the demo), type-checked and not (4 min)
+//   preview-k8s  no-op preview, berth vs hand-written, Kubernetes (10 services, kwok node), the same (3 min)
+//   scale        real-engine preview and up of 10, 50 and 200 services on the local cluster's kwok node (15 min)
 // Env: BERTH_BENCH_RUNS (construct, preview: default 5), BERTH_BENCH_ROUNDS
 // (dev: default 3), BERTH_BENCH_SIZES (construct: 1,10,50,200),
 // BERTH_BENCH_SCALE (scale: 10,50,200), BERTH_BENCH_PROFILE (profile: 200). Prints the markdown tables and merges
