@@ -72,44 +72,25 @@ export async function previewBench(target: "docker" | "kubernetes", runs: number
             log(`preview ${target}: up ${p}`);
             pulumi(["up", "--yes", "--skip-preview", "--stack", stacks[p]], PROGRAMS[p]);
         }
-        const t: Record<Program, number[]> = { berth: [], handwritten: [] };
-        const tt: Record<Program, number[]> = { berth: [], handwritten: [] };
-        const ratios: number[] = [];
-        const tRatios: number[] = [];
+        // Each mode's previews per round: ms by program.
+        const modes = { asRun: {}, noCheck: TRANSPILE_ONLY };
+        const samples: Record<keyof typeof modes, Record<Program, number>[]> = { asRun: [], noCheck: [] };
         const load: number[] = [];
         for (let r = 0; r < runs; r++) {
-            const order: Program[] = r % 2 === 0 ? ["berth", "handwritten"] : ["handwritten", "berth"];
-            const ms: Record<string, number> = {};
-            const tms: Record<string, number> = {};
-            load.push(load1());
             // Both orders alternate between rounds: berth and hand-written, and type-checked and not.
-            const asRun = () => order.forEach((p) => (ms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p]).ms));
-            const noCheck = () => order.forEach((p) => (tms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p], 3600, false, TRANSPILE_ONLY).ms));
-            if (Math.floor(r / 2) % 2 === 0) {
-                asRun();
-                noCheck();
-            } else {
-                noCheck();
-                asRun();
+            const order: Program[] = r % 2 === 0 ? ["berth", "handwritten"] : ["handwritten", "berth"];
+            const modeOrder: (keyof typeof modes)[] = Math.floor(r / 2) % 2 === 0 ? ["asRun", "noCheck"] : ["noCheck", "asRun"];
+            load.push(load1());
+            for (const m of modeOrder) {
+                const ms = {} as Record<Program, number>;
+                for (const p of order) ms[p] = pulumi(["preview", "--expect-no-changes", "--stack", stacks[p]], PROGRAMS[p], 3600, false, modes[m]).ms;
+                samples[m].push(ms);
             }
-            t.berth.push(ms.berth);
-            t.handwritten.push(ms.handwritten);
-            ratios.push(ms.berth / ms.handwritten);
-            tt.berth.push(tms.berth);
-            tt.handwritten.push(tms.handwritten);
-            tRatios.push(tms.berth / tms.handwritten);
-            const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
-            log(`  preview ${target} ${r + 1}/${runs}: berth ${s(ms.berth)}, hand-written ${s(ms.handwritten)}; no type check: berth ${s(tms.berth)}, hand-written ${s(tms.handwritten)} (load ${load[load.length - 1].toFixed(1)})`);
+            const s = (m: keyof typeof modes, p: Program) => `${(samples[m][r][p] / 1000).toFixed(1)} s`;
+            log(`  preview ${target} ${r + 1}/${runs}: berth ${s("asRun", "berth")}, hand-written ${s("asRun", "handwritten")}; no type check: berth ${s("noCheck", "berth")}, hand-written ${s("noCheck", "handwritten")} (load ${load[r].toFixed(1)})`);
         }
-        return {
-            target,
-            app: target === "docker" ? "demo" : `${n} services (kwok node)`,
-            berth: stat(t.berth),
-            handwritten: stat(t.handwritten),
-            ratio: stat(ratios),
-            transpileOnly: { berth: stat(tt.berth), handwritten: stat(tt.handwritten), ratio: stat(tRatios) },
-            load,
-        };
+        const stats = (rounds: Record<Program, number>[]) => ({ berth: stat(rounds.map((x) => x.berth)), handwritten: stat(rounds.map((x) => x.handwritten)), ratio: stat(rounds.map((x) => x.berth / x.handwritten)) });
+        return { target, app: target === "docker" ? "demo" : `${n} services (kwok node)`, ...stats(samples.asRun), transpileOnly: stats(samples.noCheck), load };
     } finally {
         for (const p of ["berth", "handwritten"] as Program[]) {
             removeStack(PROGRAMS[p], stacks[p]);

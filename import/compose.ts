@@ -21,7 +21,7 @@ import * as os from "os";
 import * as path from "path";
 // The spec's own modules, not the entry module: that one loads the Pulumi SDKs, which the importer does not need (seconds per run).
 import { splitWords } from "../components/shellwords";
-import { AppInput, BERTH_LABEL_PREFIX, ENV_NAME as SPEC_ENV_NAME, appSchema, isAnnotationKey, isDockerSocketPath, labelKey } from "../components/spec";
+import { AppInput, BERTH_LABEL_PREFIX, ENV_NAME as SPEC_ENV_NAME, appSchema, isAnnotationKey, isDockerSocketPath, labelKey, serviceSchema } from "../components/spec";
 import { stackConfigSchema } from "../components/stack";
 import { InterpolationError, interpolate, parseDotenv } from "./interpolate";
 
@@ -507,9 +507,8 @@ function convert(ctx: Ctx): ImportResult {
     return { name, spec, findings: ctx.findings, secrets: [...ctx.secrets.values()], kubernetes: ctx.kubernetes, policy: policyNotes(ctx.services) };
 }
 
-/** What policies/rules.ts will report for each service as imported. */
-/** The spec's own order of a service's fields (services/demo.ts reads so). */
-const FIELD_ORDER = ["image", "build", "command", "args", "workingDir", "env", "secrets", "ports", "health", "dependsOn", "replicas", "restart", "labels", "resources", "networks", "aliases", "volumes", "files", "bindMounts", "security"];
+/** The spec's own order of a service's fields (services/demo.ts reads so): the schema's. */
+const FIELD_ORDER = Object.keys(serviceSchema.shape);
 
 /** A service's fields in FIELD_ORDER. */
 function ordered(out: ServiceOut): ServiceOut {
@@ -553,6 +552,7 @@ function peerPorts(ctx: Ctx): void {
     }
 }
 
+/** What policies/rules.ts will report for each service as imported. */
 function policyNotes(services: Record<string, ServiceOut>): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [name, svc] of Object.entries(services)) {
